@@ -1,0 +1,59 @@
+// Package iamerr holds the IAM error codes and HTTP statuses shared by the
+// iamkeys client library and the iamkeystest endpoint, so both sides of the
+// wire agree on one table.
+package iamerr
+
+// IAM error codes as they appear in <Code> on the wire. Matching in the SDK is
+// case-sensitive, so these spellings are exact.
+const (
+	NoSuchEntity                  = "NoSuchEntity"
+	EntityAlreadyExists           = "EntityAlreadyExists"
+	LimitExceeded                 = "LimitExceeded"
+	DeleteConflict                = "DeleteConflict"
+	ConcurrentModification        = "ConcurrentModification"
+	EntityTemporarilyUnmodifiable = "EntityTemporarilyUnmodifiable"
+	InvalidInput                  = "InvalidInput"
+	MalformedPolicyDocument       = "MalformedPolicyDocument"
+	ReportNotPresent              = "ReportNotPresent"
+	ReportExpired                 = "ReportExpired"
+	ReportInProgress              = "ReportInProgress"
+	ServiceFailure                = "ServiceFailure"
+	Throttling                    = "Throttling"
+	AccessDenied                  = "AccessDenied"
+	ValidationError               = "ValidationError"
+	InvalidClientTokenID          = "InvalidClientTokenId"
+	SignatureDoesNotMatch         = "SignatureDoesNotMatch"
+	InternalFailure               = "InternalFailure"
+	ServiceUnavailable            = "ServiceUnavailable"
+	InvalidAction                 = "InvalidAction"
+)
+
+// Status returns the HTTP status IAM answers with for code, following the
+// error catalogue in shared/iam-reference.md §2. Unknown codes are 400.
+func Status(code string) int {
+	switch code {
+	case NoSuchEntity, ReportInProgress:
+		return 404
+	case EntityAlreadyExists, LimitExceeded, DeleteConflict, ConcurrentModification, EntityTemporarilyUnmodifiable:
+		return 409
+	case ReportNotPresent, ReportExpired:
+		return 410
+	case AccessDenied, InvalidClientTokenID, SignatureDoesNotMatch:
+		return 403
+	case ServiceFailure, InternalFailure:
+		return 500
+	case ServiceUnavailable:
+		return 503
+	default:
+		return 400
+	}
+}
+
+// Fault returns "Receiver" for server-side faults (5xx) and "Sender"
+// otherwise, the value IAM puts in <Error><Type>.
+func Fault(code string) string {
+	if Status(code) >= 500 {
+		return "Receiver"
+	}
+	return "Sender"
+}
