@@ -169,8 +169,8 @@ func (m *Manager) keys(ctx context.Context, op, user string) iter.Seq2[Key, erro
 			return
 		}
 		p := iam.NewListAccessKeysPaginator(m.api(),
-			&iam.ListAccessKeysInput{UserName: aws.String(user), MaxItems: aws.Int32(m.cfg.pageSize)},
-			func(o *iam.ListAccessKeysPaginatorOptions) { o.StopOnDuplicateToken = true })
+			&iam.ListAccessKeysInput{UserName: aws.String(user)},
+			func(o *iam.ListAccessKeysPaginatorOptions) { o.Limit, o.StopOnDuplicateToken = m.cfg.pageSize, true })
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx, m.optFns()...)
 			if err != nil {

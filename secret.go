@@ -15,18 +15,26 @@ const redacted = "[REDACTED]"
 //
 // The zero Secret is empty.
 type Secret struct {
-	value string
+	// value is behind a pointer so that even printing paths that bypass the
+	// methods above (fmt's bad-verb output, reflection-based dumpers) show an
+	// address, not the key.
+	value *string
 }
 
 // NewSecret wraps a secret access key, for callers that build their own
 // [NewKey] values (in tests, say).
-func NewSecret(s string) Secret { return Secret{value: s} }
+func NewSecret(s string) Secret { return Secret{value: &s} }
 
 // Reveal returns the secret access key itself.
-func (s Secret) Reveal() string { return s.value }
+func (s Secret) Reveal() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
 
 // IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.value == "" }
+func (s Secret) IsZero() bool { return s.Reveal() == "" }
 
 // String returns a redaction.
 func (s Secret) String() string { return redacted }

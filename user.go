@@ -291,8 +291,8 @@ func (m *Manager) DeleteUser(ctx context.Context, name string) error {
 		return &Error{Op: op, UserName: name, Err: err}
 	}
 	p := iam.NewListUserPoliciesPaginator(m.api(),
-		&iam.ListUserPoliciesInput{UserName: aws.String(name), MaxItems: aws.Int32(m.cfg.pageSize)},
-		func(o *iam.ListUserPoliciesPaginatorOptions) { o.StopOnDuplicateToken = true })
+		&iam.ListUserPoliciesInput{UserName: aws.String(name)},
+		func(o *iam.ListUserPoliciesPaginatorOptions) { o.Limit, o.StopOnDuplicateToken = m.cfg.pageSize, true })
 	var policies []string
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx, m.optFns()...)
@@ -321,8 +321,8 @@ func (m *Manager) DeleteUser(ctx context.Context, name string) error {
 func (m *Manager) Users(ctx context.Context) iter.Seq2[User, error] {
 	return func(yield func(User, error) bool) {
 		p := iam.NewListUsersPaginator(m.api(),
-			&iam.ListUsersInput{MaxItems: aws.Int32(m.cfg.pageSize)},
-			func(o *iam.ListUsersPaginatorOptions) { o.StopOnDuplicateToken = true })
+			&iam.ListUsersInput{},
+			func(o *iam.ListUsersPaginatorOptions) { o.Limit, o.StopOnDuplicateToken = m.cfg.pageSize, true })
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx, m.optFns()...)
 			if err != nil {
