@@ -21,7 +21,9 @@ func iamUser(name string) *types.User {
 	return &types.User{UserName: aws.String(name), UserId: aws.String("AIDAAAAAAAAAAAAAAAAAA"), Arn: aws.String("arn:aws:iam::123456789012:user/" + name), Path: aws.String("/"), CreateDate: aws.Time(t0)}
 }
 
-func notFound(op string) error { return apiError(op, 404, "NoSuchEntity", "The user with name bob cannot be found.") }
+func notFound(op string) error {
+	return apiError(op, 404, "NoSuchEntity", "The user with name bob cannot be found.")
+}
 
 func TestEnsureUser(t *testing.T) {
 	ctx := context.Background()

@@ -44,7 +44,10 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 			_, err := m.EnsureUser(ctx, "alice", iamkeys.WithInlinePolicy("p q", readOnlyS3))
 			return err
 		}, "policy name"},
-		{"path", func(m *iamkeys.Manager) error { _, err := m.EnsureUser(ctx, "alice", iamkeys.WithPath("team")); return err }, "path"},
+		{"path", func(m *iamkeys.Manager) error {
+			_, err := m.EnsureUser(ctx, "alice", iamkeys.WithPath("team"))
+			return err
+		}, "path"},
 		{"duplicate tag", func(m *iamkeys.Manager) error {
 			_, err := m.EnsureUser(ctx, "alice", iamkeys.WithTags(map[string]string{"Team": "a", "team": "b"}))
 			return err
