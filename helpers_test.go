@@ -3,6 +3,10 @@ package iamkeys_test
 import (
 	"net/http"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -73,3 +77,7 @@ func apiError(op string, status int, code, msg string) error {
 type errEOF struct{}
 
 func (errEOF) Error() string { return "EOF" }
+
+// noBackoff keeps the SDK's retries but makes its waits at most a
+// millisecond, so tests of retried errors do not sleep for real.
+func noBackoff(r aws.Retryer) aws.Retryer { return retry.AddWithMaxBackoffDelay(r, time.Millisecond) }

@@ -17,7 +17,7 @@ import (
 // verb and flag, alone and inside the key struct, by value and pointer),
 // JSON, XML, or slog's text and JSON handlers; only Reveal returns it.
 func TestSecretNeverPrinted(t *testing.T) {
-	const plain = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+	const plain = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	s := iamkeys.NewSecret(plain)
 	k := iamkeys.NewKey{Key: iamkeys.Key{ID: "AKIAIOSFODNN7EXAMPLE", UserName: "alice"}, Secret: s}
 
