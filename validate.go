@@ -3,32 +3,24 @@ package iamkeys
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 // Validation rules from IAM's API model (shared/iam-reference.md §3). The SDK
 // checks none of them client-side, so the Manager checks them before sending
 // anything.
-var (
-	namePattern   = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	keyIDPattern  = regexp.MustCompile(`^\w+$`)
-	pathPattern   = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
-	tagKeyPattern = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
-	tagValPattern = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@*]*$`)
-	policyChars   = regexp.MustCompile(`^[\x09\x0A\x0D\x20-\x{FF}]+$`)
-)
-
 const (
-	maxUserName    = 64
-	maxTags        = 50
-	maxPolicySize  = 131072
-	maxPolicyName  = 128
-	maxPath        = 512
-	minKeyIDLength = 16
-	maxKeyIDLength = 128
+	maxUserName    = iammodel.MaxCreateUserName
+	maxTags        = iammodel.MaxTags
+	maxPolicySize  = iammodel.MaxPolicyDocument
+	maxPolicyName  = iammodel.MaxPolicyName
+	maxPath        = iammodel.MaxPath
+	minKeyIDLength = iammodel.MinAccessKeyID
+	maxKeyIDLength = iammodel.MaxAccessKeyID
 )
 
 func checkUserName(name string) error {
@@ -38,7 +30,7 @@ func checkUserName(name string) error {
 		return invalid("user name", "must not be empty")
 	case n > maxUserName:
 		return invalid("user name", fmt.Sprintf("must be at most %d characters, got %d", maxUserName, n))
-	case !namePattern.MatchString(name):
+	case !iammodel.Name.MatchString(name):
 		return invalid("user name", fmt.Sprintf("%q must contain only letters, digits and +=,.@_-", name))
 	}
 	return nil
@@ -49,7 +41,7 @@ func checkKeyID(id string) error {
 	switch {
 	case n < minKeyIDLength || n > maxKeyIDLength:
 		return invalid("access key ID", fmt.Sprintf("must be %d to %d characters, got %d", minKeyIDLength, maxKeyIDLength, n))
-	case !keyIDPattern.MatchString(id):
+	case !iammodel.AccessKeyID.MatchString(id):
 		return invalid("access key ID", fmt.Sprintf("%q must contain only letters, digits and _", id))
 	}
 	return nil
@@ -60,7 +52,7 @@ func checkPolicyName(name string) error {
 	switch {
 	case n == 0 || n > maxPolicyName:
 		return invalid("policy name", fmt.Sprintf("must be 1 to %d characters, got %d", maxPolicyName, n))
-	case !namePattern.MatchString(name):
+	case !iammodel.Name.MatchString(name):
 		return invalid("policy name", fmt.Sprintf("%q must contain only letters, digits and +=,.@_-", name))
 	}
 	return nil
@@ -71,7 +63,7 @@ func checkPolicyDocument(doc string) error {
 	switch {
 	case n == 0 || n > maxPolicySize:
 		return invalid("policy document", fmt.Sprintf("must be 1 to %d characters, got %d", maxPolicySize, n))
-	case !policyChars.MatchString(doc):
+	case !iammodel.PolicyDocument.MatchString(doc):
 		return invalid("policy document", "must contain only printable Latin-1 characters, tabs and newlines")
 	case !json.Valid([]byte(doc)):
 		return invalid("policy document", "must be valid JSON")
@@ -87,7 +79,7 @@ func checkPolicyDocument(doc string) error {
 }
 
 func checkPath(p string) error {
-	if len(p) > maxPath || !pathPattern.MatchString(p) {
+	if len(p) > maxPath || !iammodel.Path.MatchString(p) {
 		return invalid("path", fmt.Sprintf("%q must begin and end with / and contain only printable ASCII, at most %d characters", p, maxPath))
 	}
 	return nil
@@ -99,10 +91,10 @@ func checkTags(tags map[string]string) error {
 	}
 	seen := make(map[string]bool, len(tags))
 	for k, v := range tags {
-		if n := utf8.RuneCountInString(k); n == 0 || n > 128 || !tagKeyPattern.MatchString(k) {
+		if n := utf8.RuneCountInString(k); n == 0 || n > iammodel.MaxTagKey || !iammodel.TagKey.MatchString(k) {
 			return invalid("tag key", fmt.Sprintf("%q must be 1 to 128 letters, digits, spaces or _.:/=+-@", k))
 		}
-		if n := utf8.RuneCountInString(v); n > 256 || !tagValPattern.MatchString(v) {
+		if n := utf8.RuneCountInString(v); n > iammodel.MaxTagValue || !iammodel.TagValue.MatchString(v) {
 			return invalid("tag value", fmt.Sprintf("of %q must be at most 256 letters, digits, spaces or _.:/=+-@*", k))
 		}
 		lk := strings.ToLower(k)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 // maxTags is the tags-per-user quota.
@@ -48,10 +49,10 @@ func validateTags(v *validator, tags []tag) {
 	for i, t := range tags {
 		field := "tags." + strconv.Itoa(i+1) + ".member."
 		if v.length(field+"key", t.key, 1, 128) {
-			v.pattern(field+"key", t.key, tagKeyPattern)
+			v.pattern(field+"key", t.key, iammodel.TagKey)
 		}
 		if v.length(field+"value", t.value, 0, 256) {
-			v.pattern(field+"value", t.value, tagValuePattern)
+			v.pattern(field+"value", t.value, iammodel.TagValue)
 		}
 	}
 }
@@ -128,7 +129,7 @@ func (s *Server) opUntagUser(c *call) (any, *apiError) {
 	for i, k := range keys {
 		field := "tagKeys." + strconv.Itoa(i+1) + ".member"
 		if v.length(field, k, 1, 128) {
-			v.pattern(field, k, tagKeyPattern)
+			v.pattern(field, k, iammodel.TagKey)
 		}
 	}
 	if e := v.err(); e != nil {

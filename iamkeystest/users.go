@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 // xmlUser is the User shape of CreateUser, GetUser and ListUsers.
@@ -141,7 +142,7 @@ func (s *Server) opListUsers(c *call) (any, *apiError) {
 	if c.has("PathPrefix") {
 		prefix = c.form.Get("PathPrefix")
 		if v.length("pathPrefix", prefix, 1, 512) {
-			v.pattern("pathPrefix", prefix, pathPrefixPattern)
+			v.pattern("pathPrefix", prefix, iammodel.PathPrefix)
 		}
 	}
 	if e := v.err(); e != nil {

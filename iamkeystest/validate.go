@@ -8,16 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
-)
-
-// Patterns from the IAM model (iam-reference §3, shared parameter types).
-var (
-	namePattern       = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	accessKeyPattern  = regexp.MustCompile(`^\w+$`)
-	pathPattern       = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
-	pathPrefixPattern = regexp.MustCompile(`^/[\x21-\x7F]*$`)
-	tagKeyPattern     = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
-	tagValuePattern   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@*]*$`)
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 // Messages IAM uses instead of the generic constraint text (iam-reference §1.4).
@@ -70,7 +61,7 @@ func (v *validator) pattern(field, val string, re *regexp.Regexp) {
 
 // userName validates a UserName parameter: 1–max characters of [\w+=,.@-].
 func (v *validator) userName(val string, max int) {
-	if v.length("userName", val, 1, max) && !namePattern.MatchString(val) && v.special == "" {
+	if v.length("userName", val, 1, max) && !iammodel.Name.MatchString(val) && v.special == "" {
 		v.special = userNamePatternMessage
 	}
 }
@@ -78,20 +69,20 @@ func (v *validator) userName(val string, max int) {
 // accessKeyID validates an AccessKeyId parameter: 16–128 characters of \w.
 func (v *validator) accessKeyID(val string) {
 	if v.length("accessKeyId", val, 16, 128) {
-		v.pattern("accessKeyId", val, accessKeyPattern)
+		v.pattern("accessKeyId", val, iammodel.AccessKeyID)
 	}
 }
 
 // policyName validates a PolicyName parameter.
 func (v *validator) policyName(val string) {
 	if v.length("policyName", val, 1, 128) {
-		v.pattern("policyName", val, namePattern)
+		v.pattern("policyName", val, iammodel.Name)
 	}
 }
 
 // path validates a Path parameter.
 func (v *validator) path(val string) {
-	if v.length("path", val, 1, 512) && !pathPattern.MatchString(val) && v.special == "" {
+	if v.length("path", val, 1, 512) && !iammodel.Path.MatchString(val) && v.special == "" {
 		v.special = pathPatternMessage
 	}
 }
