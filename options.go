@@ -1,6 +1,8 @@
 package iamkeys
 
 import (
+	"github.com/iamkeys/iamkeys/internal/iammodel"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -46,8 +48,8 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 
 // Limits of IAM's MaxItems parameter.
 const (
-	MinPageSize     = 1
-	MaxPageSize     = 1000
+	MinPageSize     = iammodel.MinMaxItems
+	MaxPageSize     = iammodel.MaxMaxItems
 	DefaultPageSize = 100
 )
 

@@ -2,6 +2,7 @@ package iamkeystest
 
 import (
 	"github.com/iamkeys/iamkeys/internal/iamerr"
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 type xmlAccessKey struct {
@@ -49,7 +50,7 @@ func keySortKey(k *accessKey) string {
 // optionalUser validates an optional UserName (1–128).
 func optionalUser(c *call, v *validator) {
 	if c.has("UserName") {
-		v.userName(c.form.Get("UserName"), 128)
+		v.userName(c.form.Get("UserName"), iammodel.MaxUserName)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 // markerPrefix makes markers recognisable, so a foreign one is rejected.
@@ -31,7 +32,7 @@ func paginate(c *call, n int, key func(i int) string) (page, *apiError) {
 			val.add("maxItems", "be an integer")
 		case v < 1:
 			val.add("maxItems", "have value greater than or equal to 1")
-		case v > 1000:
+		case v > iammodel.MaxMaxItems:
 			val.add("maxItems", "have value less than or equal to 1000")
 		}
 		if e := val.err(); e != nil {

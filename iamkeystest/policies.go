@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 // maxInlinePolicySize is the aggregate inline policy quota per user, counted
@@ -46,7 +47,7 @@ func (v *validator) policyDocument(doc string) {
 // requireUserPolicy validates UserName and PolicyName and looks up the user.
 func (s *Server) requireUserPolicy(c *call, v *validator) (*user, string, *apiError) {
 	if v.required(c, "UserName", "userName") {
-		v.userName(c.form.Get("UserName"), 128)
+		v.userName(c.form.Get("UserName"), iammodel.MaxUserName)
 	}
 	name := c.form.Get("PolicyName")
 	if v.required(c, "PolicyName", "policyName") {

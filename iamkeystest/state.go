@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 // Access key statuses (iam-reference §3, statusType).
@@ -153,7 +154,7 @@ func (s *Server) createKey(u *user, status string, created time.Time) (*accessKe
 	if u != nil {
 		existing = u.keys
 	}
-	if len(existing) >= 2 {
+	if len(existing) >= iammodel.KeysPerUser {
 		return nil, newError(iamerr.LimitExceeded, "Cannot exceed quota for AccessKeysPerUser: 2")
 	}
 	k := &accessKey{

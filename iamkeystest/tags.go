@@ -73,7 +73,7 @@ func duplicateTagKeys(tags []tag) *apiError {
 func (s *Server) opTagUser(c *call) (any, *apiError) {
 	var v validator
 	if v.required(c, "UserName", "userName") {
-		v.userName(c.form.Get("UserName"), 128)
+		v.userName(c.form.Get("UserName"), iammodel.MaxUserName)
 	}
 	tags := parseTags(c, "Tags")
 	if tags == nil {
@@ -117,7 +117,7 @@ func indexTag(tags []tag, key string) int {
 func (s *Server) opUntagUser(c *call) (any, *apiError) {
 	var v validator
 	if v.required(c, "UserName", "userName") {
-		v.userName(c.form.Get("UserName"), 128)
+		v.userName(c.form.Get("UserName"), iammodel.MaxUserName)
 	}
 	keys := c.list("TagKeys")
 	if keys == nil {
