@@ -1,14 +1,14 @@
 package iamkeys
 
 import (
-	"github.com/iamkeys/iamkeys/internal/iammodel"
-
 	"context"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 // An Option configures a Manager. Options are applied in order, so the last
