@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 
 AWS=/usr/bin/aws # an older v1 may come first on PATH
 if [ ! -x "$AWS" ]; then
-	apt-get install -y awscli
+	# A fresh machine: Debian's awscli package is the AWS CLI v2. The package
+	# lists must be read before the first install.
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq awscli >/dev/null
 fi
 version=$("$AWS" --version 2>&1)
 case "$version" in
