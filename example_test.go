@@ -304,3 +304,42 @@ func ExampleSecret() {
 	// [REDACTED] [REDACTED] [REDACTED] [REDACTED] [REDACTED]
 	// 40
 }
+
+func ExampleManager_DeleteKey() {
+	m, srv, _ := exampleManager()
+	defer srv.Close()
+	ctx := context.Background()
+	if _, err := srv.AddUser("alice"); err != nil {
+		log.Fatal(err)
+	}
+	k, _ := srv.AddKey("alice", "Inactive", time.Time{})
+
+	fmt.Println(m.DeleteKey(ctx, "alice", k.ID))
+	// IAM's delete is not idempotent: a second one is NoSuchEntity.
+	err := m.DeleteKey(ctx, "alice", k.ID)
+	fmt.Println(errors.Is(err, iamkeys.ErrNotFound))
+	// Output:
+	// <nil>
+	// true
+}
+
+func ExampleManager_Users() {
+	m, srv, _ := exampleManager()
+	defer srv.Close()
+	for _, name := range []string{"carol", "bob"} {
+		if _, err := srv.AddUser(name); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	for u, err := range m.Users(context.Background()) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(u.Name, u.ARN)
+	}
+	// Unordered output:
+	// admin arn:aws:iam::123456789012:user/admin
+	// bob arn:aws:iam::123456789012:user/bob
+	// carol arn:aws:iam::123456789012:user/carol
+}
