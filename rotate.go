@@ -5,9 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
 )
@@ -560,12 +565,21 @@ func (m *Manager) plan(ctx context.Context, user, keyID string, self bool, spec 
 	stale := func(t time.Time) bool { return now.Sub(t) >= spec.staleAfter }
 
 	// Attempt records: a live one belongs to a rotation in flight; a stale
-	// one to a rotation that crashed, whose keys are judged below.
+	// or paused one to a rotation that crashed or stopped, whose keys are
+	// judged below.
+	live := func(a attemptRecord) bool { return !a.paused && !stale(a.at) }
 	for _, a := range st.attempts {
-		if !stale(a.at) {
+		if live(a) {
 			return p, fmt.Errorf("%w: attempt %s started %s", ErrRotationInProgress, a.attempt, a.at.Format(time.RFC3339))
 		}
 		p.staleTags = append(p.staleTags, a.tagKey)
+	}
+	// keyLive reports whether a key tag belongs to a rotation in flight.
+	keyLive := func(kt keyTag) bool {
+		if a, ok := st.attempt(kt.attempt); ok {
+			return live(a) || (!a.paused && !stale(kt.at))
+		}
+		return !stale(kt.at)
 	}
 	if kt, ok := st.keyTags[keyID]; ok && kt.phase != phaseRetired {
 		// The key being rotated is the new key of an earlier rotation that
@@ -584,7 +598,7 @@ func (m *Manager) plan(ctx context.Context, user, keyID string, self bool, spec 
 			tagged = false // a retirement record, judged below
 		}
 		switch {
-		case tagged && !stale(kt.at):
+		case tagged && keyLive(kt):
 			return p, fmt.Errorf("%w: key %s is the new key of rotation %s (%s %s)", ErrRotationInProgress, k.ID, kt.attempt, kt.phase, kt.at.Format(time.RFC3339))
 		case tagged && kt.phase == phaseCreated && lu.Never():
 			p.Actions = append(p.Actions, Action{Step: StepDeleteStale, KeyID: k.ID,
@@ -669,10 +683,17 @@ func orphanOf(st rotationState, k Key, lu LastUse, stale func(time.Time) bool) (
 	if !lu.Never() {
 		return attemptRecord{}, false
 	}
+next:
 	for _, a := range st.attempts {
-		if stale(a.at) && !k.Created.Before(a.at) {
-			return a, true
+		if a.paused || !stale(a.at) || k.Created.Before(a.at) {
+			continue
 		}
+		for _, kt := range st.keyTags {
+			if kt.attempt == a.attempt {
+				continue next // that attempt's key is tagged; k is not it
+			}
+		}
+		return a, true
 	}
 	return attemptRecord{}, false
 }
@@ -736,12 +757,19 @@ func (m *Manager) execute(ctx context.Context, r *Rotation, store StoreFunc, spe
 		}
 	}
 
+	// From here on the new key is stored: a failure leaves it, and the old
+	// key, in place, and marks the rotation paused so the next Rotate
+	// resumes it.
+	stop := func(re *RotationError) error {
+		m.pause(ctx, r, spec)
+		return re
+	}
 	if spec.verifier != nil {
 		if err := spec.verifier(ctx, p.User, nk); err != nil {
 			if !errors.Is(err, ErrNotPropagated) && !errors.Is(err, ErrVerifyFailed) {
 				err = fmt.Errorf("%w: %w", ErrVerifyFailed, err)
 			}
-			return &RotationError{Step: StepVerify, NewKeyID: nk.ID, Err: err}
+			return stop(&RotationError{Step: StepVerify, NewKeyID: nk.ID, Err: err})
 		}
 		r.Verified = m.cfg.clock.Now()
 		done(StepVerify, nk.ID)
@@ -749,7 +777,7 @@ func (m *Manager) execute(ctx context.Context, r *Rotation, store StoreFunc, spe
 
 	if p.Self {
 		if nk.Secret.IsZero() {
-			return &RotationError{Step: StepSwitch, NewKeyID: nk.ID, Err: errors.New("the new key's secret is unknown")}
+			return stop(&RotationError{Step: StepSwitch, NewKeyID: nk.ID, Err: errors.New("the new key's secret is unknown")})
 		}
 		creds := m.switchCredentials(nk)
 		r.Self = true
@@ -761,28 +789,35 @@ func (m *Manager) execute(ctx context.Context, r *Rotation, store StoreFunc, spe
 	} else {
 		lu, err := m.LastUsed(ctx, oldID)
 		if err != nil {
-			return &RotationError{Step: StepCheckOld, NewKeyID: nk.ID, Err: err}
+			return stop(&RotationError{Step: StepCheckOld, NewKeyID: nk.ID, Err: err})
 		}
 		if lu.Used && lu.At.After(r.NewKey.Created) {
 			if !spec.force {
-				return &RotationError{Step: StepCheckOld, NewKeyID: nk.ID, Err: fmt.Errorf(
+				return stop(&RotationError{Step: StepCheckOld, NewKeyID: nk.ID, Err: fmt.Errorf(
 					"%w: %s was used at %s, after new key %s was created; move its consumers to the new key and call Rotate again (it resumes), or force",
-					ErrOldKeyInUse, oldID, lu.At.UTC().Format(time.RFC3339), nk.ID)}
+					ErrOldKeyInUse, oldID, lu.At.UTC().Format(time.RFC3339), nk.ID)})
 			}
 			warn("old key %s was used at %s, after the new key was created; retiring it anyway (forced)", oldID, lu.At.UTC().Format(time.RFC3339))
 		}
 	}
 
-	// Retire the old key.
+	// Retire the old key. A failed call may still have been applied, so
+	// the key is read back before the failure is believed.
 	switch {
 	case spec.deleteOld:
-		if err := m.deleteKey(ctx, user, oldID); err != nil {
-			return &RotationError{Step: StepDeleteOld, NewKeyID: nk.ID, Err: err}
+		if err := m.deleteKey(ctx, user, oldID); err != nil && !hasCode(err, iamerr.NoSuchEntity) {
+			if st, ok := m.statusAfterFailure(ctx, user, oldID, spec); !ok || st != "" {
+				return stop(&RotationError{Step: StepDeleteOld, NewKeyID: nk.ID, Err: err})
+			}
+			warn("deleting old key %s reported %v, but the key is gone", oldID, err)
 		}
 		r.Retirement = StepDeleteOld
 	case p.OldKey.Status == StatusActive:
 		if err := m.SetStatus(ctx, user, oldID, StatusInactive); err != nil {
-			return &RotationError{Step: StepDeactivateOld, NewKeyID: nk.ID, Err: err}
+			if st, ok := m.statusAfterFailure(ctx, user, oldID, spec); !ok || st != StatusInactive {
+				return stop(&RotationError{Step: StepDeactivateOld, NewKeyID: nk.ID, Err: err})
+			}
+			warn("deactivating old key %s reported %v, but the key is inactive", oldID, err)
 		}
 		r.Retirement = StepDeactivateOld
 	}
@@ -820,20 +855,22 @@ func (m *Manager) createNewKey(ctx context.Context, r *Rotation, spec *rotateSpe
 	}
 	r.Done = append(r.Done, Action{Step: StepRecord})
 	since := m.cfg.clock.Now()
-	nk, err := m.CreateKey(ctx, user)
+	nk, attempts, err := m.createAccessKey(ctx, user)
 	if err != nil {
-		// The key may exist even though the call failed (a timeout, a
-		// dropped connection, a 5xx, a retry that hit the limit because the
-		// first attempt had succeeded): its secret is lost, so find it and
-		// delete it.
 		re := &RotationError{Step: StepCreate, Err: err}
-		id, cerr := m.recoverCreate(ctx, r, spec, expected, since)
-		switch {
-		case cerr != nil:
-			re.NewKeyID = id
-			re.Err = fmt.Errorf("%w; looking for or deleting a key this attempt may have created failed: %w", err, cerr)
-		case id != "":
-			re.NewKeyID, re.NewKeyDeleted = id, true
+		if definitive(err, attempts) {
+			// IAM refused the one request sent: no key was created.
+			m.dropRecord(ctx, r, spec)
+			return NewKey{}, re
+		}
+		// The key may exist even though the call failed (a timeout, a
+		// dropped connection, a 5xx, a retry that hit the limit because an
+		// earlier attempt had succeeded): its secret is lost, so find it and
+		// delete it.
+		id, deleted, cerr := m.recoverCreate(ctx, r, spec, expected, since)
+		re.NewKeyID, re.NewKeyDeleted = id, deleted
+		if cerr != nil {
+			re.Err = fmt.Errorf("%w; a key this attempt may have created was not deleted: %w", err, cerr)
 		}
 		return NewKey{}, re
 	}
@@ -875,33 +912,142 @@ func (m *Manager) createNewKey(ctx context.Context, r *Rotation, spec *rotateSpe
 	return nk, nil
 }
 
-// recoverCreate looks, after a failed CreateAccessKey, for a key created by
-// this attempt: one not among the keys the plan saw, created since the
-// attempt's create began (to IAM's one-second precision). It deletes it and
-// returns its ID.
-func (m *Manager) recoverCreate(ctx context.Context, r *Rotation, spec *rotateSpec, expected map[string]bool, since time.Time) (string, error) {
+// createAccessKey creates a key and also reports how many HTTP attempts the
+// SDK made (0 when the client is not an SDK client, as with mocks).
+func (m *Manager) createAccessKey(ctx context.Context, user string) (NewKey, int, error) {
+	var attempts atomic.Int32
+	count := func(o *iam.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			// At the end of Finalize, after the retry middleware: once per attempt.
+			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("iamkeysCountAttempts",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					attempts.Add(1)
+					return next.HandleFinalize(ctx, in)
+				}), middleware.After)
+		})
+	}
+	out, err := m.api().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, append(m.optFns(), count)...)
+	n := int(attempts.Load())
+	if err != nil {
+		return NewKey{}, n, err
+	}
+	if out == nil || out.AccessKey == nil || out.AccessKey.AccessKeyId == nil || out.AccessKey.SecretAccessKey == nil {
+		return NewKey{}, n, errors.New("IAM returned no access key")
+	}
+	k := out.AccessKey
+	nk := NewKey{
+		Key: Key{
+			ID:       aws.ToString(k.AccessKeyId),
+			UserName: aws.ToString(k.UserName),
+			Status:   Status(k.Status),
+			Created:  aws.ToTime(k.CreateDate),
+		},
+		Secret: NewSecret(aws.ToString(k.SecretAccessKey)),
+	}
+	m.logger().InfoContext(ctx, "iamkeys: created access key", "user", user, "key", nk.ID)
+	return nk, n, nil
+}
+
+// definitive reports whether a failed call certainly changed nothing: IAM
+// answered its only attempt with a client-side error (4xx).
+func definitive(err error, attempts int) bool {
+	if attempts > 1 {
+		return false
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return false
+	}
+	return ae.ErrorFault() != smithy.FaultServer && !errors.Is(sentinelOf(err), ErrServiceFailure)
+}
+
+// recoverCreate looks, after an ambiguous CreateAccessKey failure, for a key
+// created by this attempt: one not among the keys the plan saw, created since
+// the attempt's create began (to IAM's one-second precision), and carrying no
+// rotation tag. It deletes it, unless another rotation is in flight (the key
+// could be that one's), and removes the attempt record.
+func (m *Manager) recoverCreate(ctx context.Context, r *Rotation, spec *rotateSpec, expected map[string]bool, since time.Time) (id string, deleted bool, err error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spec.cleanupTimeout)
 	defer cancel()
 	keys, err := m.ListKeys(cctx, r.UserName)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
+	// Tags after keys: a concurrent rotation tags its key before it checks
+	// and stores it, so a key untagged now is not stored anywhere yet.
+	u, err := m.getUser(cctx, r.UserName)
+	if err != nil {
+		return "", false, err
+	}
+	st := stateFromTags(u.Tags)
 	since = since.Truncate(time.Second)
-	var id string
+	var found []string
 	for _, k := range keys {
-		if !expected[k.ID] && !k.Created.Before(since) {
-			id = k.ID
-			if err := m.deleteKey(cctx, r.UserName, k.ID); err != nil && !hasCode(err, iamerr.NoSuchEntity) {
-				return id, err
-			}
-			r.Done = append(r.Done, Action{Step: StepDeleteStale, KeyID: k.ID})
-			m.logger().WarnContext(ctx, "iamkeys: rotate: deleted a key created by a failed CreateAccessKey", "user", r.UserName, "new_key", k.ID)
+		if _, tagged := st.keyTags[k.ID]; !expected[k.ID] && !tagged && !k.Created.Before(since) {
+			found = append(found, k.ID)
 		}
 	}
-	if err := m.untagUser(cctx, r.UserName, []string{attemptTagKey(r.Attempt)}); err != nil {
-		return id, err
+	if len(found) == 0 {
+		m.dropRecord(ctx, r, spec)
+		return "", false, nil
 	}
-	return id, nil
+	id = strings.Join(found, ",")
+	for _, a := range st.attempts {
+		if a.attempt != r.Attempt && !a.paused && m.cfg.clock.Now().Sub(a.at) < spec.staleAfter {
+			m.dropRecord(ctx, r, spec)
+			return id, false, fmt.Errorf("%w: key %s may be this attempt's or rotation %s's; it was left alone", ErrRotationInProgress, id, a.attempt)
+		}
+	}
+	for _, kid := range found {
+		if err := m.deleteKey(cctx, r.UserName, kid); err != nil && !hasCode(err, iamerr.NoSuchEntity) {
+			return id, false, err
+		}
+		r.Done = append(r.Done, Action{Step: StepDeleteStale, KeyID: kid})
+		m.logger().WarnContext(ctx, "iamkeys: rotate: deleted a key created by a failed CreateAccessKey, whose secret was lost", "user", r.UserName, "new_key", kid)
+	}
+	m.dropRecord(ctx, r, spec)
+	return id, true, nil
+}
+
+// dropRecord removes the attempt record, with a context that survives the
+// caller's cancellation. A record left behind is cleaned up by a later Rotate.
+func (m *Manager) dropRecord(ctx context.Context, r *Rotation, spec *rotateSpec) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spec.cleanupTimeout)
+	defer cancel()
+	if err := m.untagUser(cctx, r.UserName, []string{attemptTagKey(r.Attempt)}); err != nil {
+		m.logger().WarnContext(ctx, "iamkeys: rotate: removing the attempt record failed", "user", r.UserName, "error", err)
+	}
+}
+
+// statusAfterFailure reads the status of a key after a call on it failed:
+// "" when the key is gone, ok false when it could not be read.
+func (m *Manager) statusAfterFailure(ctx context.Context, user, keyID string, spec *rotateSpec) (Status, bool) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spec.cleanupTimeout)
+	defer cancel()
+	keys, err := m.ListKeys(cctx, user)
+	if err != nil {
+		return "", false
+	}
+	for _, k := range keys {
+		if k.ID == keyID {
+			return k.Status, true
+		}
+	}
+	return "", true
+}
+
+// pause marks the attempt record paused, so that the next Rotate resumes the
+// rotation at once. It runs even when the caller's context is canceled.
+func (m *Manager) pause(ctx context.Context, r *Rotation, spec *rotateSpec) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spec.cleanupTimeout)
+	defer cancel()
+	if err := m.tagUser(cctx, r.UserName, map[string]string{attemptTagKey(r.Attempt): pausedTagValue(m.cfg.clock.Now(), r.OldKeyID)}); err != nil {
+		m.logger().WarnContext(ctx, "iamkeys: rotate: marking the rotation paused failed; the next Rotate resumes it once it is stale", "user", r.UserName, "error", err)
+	}
 }
 
 // cleanup deletes the unstored new key and the attempt's tags with a context

@@ -26,6 +26,11 @@ import (
 //     "created" (the secret has not been stored yet) then "stored" (the
 //     store function returned nil: the caller holds the secret).
 //
+// When a rotation stops after storing its key (the verifier or the in-use
+// check failed), its attempt record becomes "paused:<RFC3339>:<old key ID>",
+// so the next Rotate resumes it at once instead of waiting for it to go
+// stale.
+//
 // Both are removed, in one UntagUser call, when the rotation completes. When
 // the old key is deactivated, "<old key ID>" =
 // "iamkeys:rotation:retired:<RFC3339>:<attempt>" records when, unless the old
@@ -34,6 +39,7 @@ import (
 const (
 	tagPrefix     = "iamkeys:rotation:"
 	pendingPrefix = "pending:"
+	pausedPrefix  = "paused:"
 	tagTimeLayout = "2006-01-02T15:04:05Z" // RFC 3339, UTC, whole seconds: fits IAM's tag value pattern
 
 	phaseCreated = "created"
@@ -47,6 +53,7 @@ type attemptRecord struct {
 	attempt string
 	at      time.Time
 	oldKey  string
+	paused  bool // the rotation stopped after storing its key (verify or in-use check failed): resume at once
 }
 
 // keyTag is a parsed key tag written by this package.
@@ -69,6 +76,10 @@ func attemptTagValue(at time.Time, oldKey string) string {
 	return pendingPrefix + at.UTC().Format(tagTimeLayout) + ":" + oldKey
 }
 
+func pausedTagValue(at time.Time, oldKey string) string {
+	return pausedPrefix + at.UTC().Format(tagTimeLayout) + ":" + oldKey
+}
+
 func keyTagValue(phase string, at time.Time, attempt string) string {
 	return tagPrefix + phase + ":" + at.UTC().Format(tagTimeLayout) + ":" + attempt
 }
@@ -80,6 +91,11 @@ func parseAttemptRecord(k, v string) (attemptRecord, bool) {
 		return attemptRecord{}, false
 	}
 	rest, ok := strings.CutPrefix(v, pendingPrefix)
+	paused := false
+	if !ok {
+		rest, ok = strings.CutPrefix(v, pausedPrefix)
+		paused = ok
+	}
 	if !ok || len(rest) < len(tagTimeLayout)+2 || rest[len(tagTimeLayout)] != ':' {
 		return attemptRecord{}, false
 	}
@@ -87,7 +103,7 @@ func parseAttemptRecord(k, v string) (attemptRecord, bool) {
 	if err != nil {
 		return attemptRecord{}, false
 	}
-	return attemptRecord{tagKey: k, attempt: attempt, at: at, oldKey: rest[len(tagTimeLayout)+1:]}, true
+	return attemptRecord{tagKey: k, attempt: attempt, at: at, oldKey: rest[len(tagTimeLayout)+1:], paused: paused}, true
 }
 
 // parseKeyTag parses the value of a key tag written by this package.
