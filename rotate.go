@@ -553,7 +553,7 @@ func (m *Manager) plan(ctx context.Context, user, keyID string, self bool, spec 
 	if !found {
 		return p, fmt.Errorf("%w: %s is not a key of %s", ErrKeyNotOwned, keyID, user)
 	}
-	if p.OldLastUse, err = m.LastUsed(ctx, keyID); err != nil {
+	if p.OldLastUse, err = m.planLastUsed(ctx, user, keyID); err != nil {
 		return p, err
 	}
 	if spec.minAge > 0 && now.Sub(p.OldKey.Created) < spec.minAge {
@@ -589,7 +589,7 @@ func (m *Manager) plan(ctx context.Context, user, keyID string, self bool, spec 
 
 	evictSeen := spec.evict == ""
 	for _, k := range others {
-		lu, err := m.LastUsed(ctx, k.ID)
+		lu, err := m.planLastUsed(ctx, user, k.ID)
 		if err != nil {
 			return p, err
 		}
@@ -663,6 +663,26 @@ func (m *Manager) plan(ctx context.Context, user, keyID string, self bool, spec 
 	}
 	p.Actions = append(p.Actions, Action{Step: StepComplete})
 	return p, nil
+}
+
+// planLastUsed reads a listed key's last use. IAM answers AccessDenied for
+// a key that no longer exists, so on failure the keys are listed again: a key
+// gone meanwhile means someone else is changing them.
+func (m *Manager) planLastUsed(ctx context.Context, user, keyID string) (LastUse, error) {
+	lu, err := m.LastUsed(ctx, keyID)
+	if err == nil || !errors.Is(err, ErrAccessDenied) {
+		return lu, err
+	}
+	keys, lerr := m.ListKeys(ctx, user)
+	if lerr != nil {
+		return lu, err
+	}
+	for _, k := range keys {
+		if k.ID == keyID {
+			return lu, err
+		}
+	}
+	return lu, fmt.Errorf("%w: key %s was deleted while the rotation was planned", ErrRotationInProgress, keyID)
 }
 
 // resumable reports whether a stale key tag marks a key that an interrupted
