@@ -73,7 +73,10 @@ type StoreFunc func(ctx context.Context, key NewKey) error
 
 // A VerifyFunc checks that a new access key works before the old one is
 // retired; user is the user being rotated, as read by the plan. A non-nil
-// error stops the rotation with the old key untouched.
+// error stops the rotation with the old key untouched (the new key stays, as
+// stored; call Rotate again to resume, or RollbackRotation). When Rotate
+// resumes a rotation interrupted after its store, key.Secret is zero: the
+// secret is with the store, so read it from there.
 type VerifyFunc func(ctx context.Context, user User, key NewKey) error
 
 // A RotateOption configures one call of [Manager.Rotate].
