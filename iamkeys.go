@@ -54,6 +54,8 @@ type Manager struct {
 	mu     sync.RWMutex
 	client APIClient
 	awsCfg *aws.Config // set by NewFromConfig; nil when built with New
+
+	rotating sync.Map // lower-cased user names with a rotation in flight in this process (rotate_state.go)
 }
 
 // New returns a Manager that calls IAM through client. It does no I/O. An
