@@ -26,12 +26,12 @@ var (
 
 // Lengths and counts of IAM's model.
 const (
-	MaxCreateUserName = 64   // userNameType, on CreateUser
-	MaxUserName       = 128  // existingUserNameType, everywhere else
-	MinAccessKeyID    = 16   // accessKeyIdType
-	MaxAccessKeyID    = 128  // accessKeyIdType
-	MaxPath           = 512  // pathType
-	MaxPolicyName     = 128  // policyNameType
+	MaxCreateUserName = 64  // userNameType, on CreateUser
+	MaxUserName       = 128 // existingUserNameType, everywhere else
+	MinAccessKeyID    = 16  // accessKeyIdType
+	MaxAccessKeyID    = 128 // accessKeyIdType
+	MaxPath           = 512 // pathType
+	MaxPolicyName     = 128 // policyNameType
 	MaxPolicyDocument = 131072
 	MaxTagKey         = 128
 	MaxTagValue       = 256
