@@ -33,7 +33,7 @@ type mockUser struct {
 	lastUsed map[string]time.Time
 }
 
-func meta(id, status string, created time.Time) types.AccessKeyMetadata {
+func keyMeta(id, status string, created time.Time) types.AccessKeyMetadata {
 	return types.AccessKeyMetadata{AccessKeyId: aws.String(id), UserName: aws.String("app"),
 		Status: types.StatusType(status), CreateDate: aws.Time(created)}
 }
@@ -74,7 +74,7 @@ func newMockManager(t *testing.T) (*iamkeys.Manager, *mocks.MockAPIClient) {
 // TestRotatePlanBranches drives every branch of the plan with scripted IAM
 // answers, in dry runs: nothing but the three reads may be called.
 func TestRotatePlanBranches(t *testing.T) {
-	old := meta(oldID, "Active", mockNow.Add(-100*24*time.Hour))
+	old := keyMeta(oldID, "Active", mockNow.Add(-100*24*time.Hour))
 	longAgo := mockNow.Add(-time.Hour)
 	recent := mockNow.Add(-time.Minute)
 	base := []iamkeys.Step{iamkeys.StepRecord, iamkeys.StepCreate, iamkeys.StepCheck, iamkeys.StepStore, iamkeys.StepCheckOld}
@@ -94,71 +94,71 @@ func TestRotatePlanBranches(t *testing.T) {
 			want: steps(nil, base, iamkeys.StepDeactivateOld)},
 		{name: "delete old", user: mockUser{keys: []types.AccessKeyMetadata{old}}, opts: []iamkeys.RotateOption{iamkeys.WithDeleteOld()},
 			want: steps(nil, base, iamkeys.StepDeleteOld)},
-		{name: "old already inactive", user: mockUser{keys: []types.AccessKeyMetadata{meta(oldID, "Inactive", longAgo)}},
+		{name: "old already inactive", user: mockUser{keys: []types.AccessKeyMetadata{keyMeta(oldID, "Inactive", longAgo)}},
 			want: steps(nil, base)},
 		{name: "with verifier", user: mockUser{keys: []types.AccessKeyMetadata{old}},
 			opts: []iamkeys.RotateOption{iamkeys.WithVerifier(func(context.Context, iamkeys.User, iamkeys.NewKey) error { return nil })},
 			want: steps(nil, append(base[:4:4], iamkeys.StepVerify, iamkeys.StepCheckOld), iamkeys.StepDeactivateOld)},
-		{name: "not owned", user: mockUser{keys: []types.AccessKeyMetadata{meta(otherID, "Active", longAgo)}}, wantErr: iamkeys.ErrKeyNotOwned},
-		{name: "second active", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", longAgo)}}, wantErr: iamkeys.ErrSecondActiveKey},
-		{name: "second active evicted", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", longAgo)}},
+		{name: "not owned", user: mockUser{keys: []types.AccessKeyMetadata{keyMeta(otherID, "Active", longAgo)}}, wantErr: iamkeys.ErrKeyNotOwned},
+		{name: "second active", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", longAgo)}}, wantErr: iamkeys.ErrSecondActiveKey},
+		{name: "second active evicted", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", longAgo)}},
 			opts: []iamkeys.RotateOption{iamkeys.WithEvict(otherID)},
 			want: steps([]iamkeys.Step{iamkeys.StepEvict}, base, iamkeys.StepDeactivateOld)},
 		{name: "evict names a stranger", user: mockUser{keys: []types.AccessKeyMetadata{old}},
 			opts: []iamkeys.RotateOption{iamkeys.WithEvict(otherID)}, wantErr: iamkeys.ErrKeyNotOwned},
-		{name: "second inactive not allowed", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Inactive", longAgo)}},
+		{name: "second inactive not allowed", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Inactive", longAgo)}},
 			wantErr: iamkeys.ErrSecondInactiveKey},
-		{name: "second inactive allowed", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Inactive", longAgo)}},
+		{name: "second inactive allowed", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Inactive", longAgo)}},
 			opts: []iamkeys.RotateOption{iamkeys.WithDeleteInactive()},
 			want: steps([]iamkeys.Step{iamkeys.StepDeleteInactive}, base, iamkeys.StepDeactivateOld)},
 		{name: "second inactive used after our deactivation", opts: []iamkeys.RotateOption{iamkeys.WithDeleteInactive()},
-			user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Inactive", longAgo.Add(-time.Hour))},
+			user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Inactive", longAgo.Add(-time.Hour))},
 				tags:     map[string]string{otherID: "iamkeys:rotation:retired:" + tagTime(longAgo) + ":abc"},
 				lastUsed: map[string]time.Time{otherID: recent}},
 			wantErr: iamkeys.ErrInactiveKeyUsed},
 		{name: "second inactive used before our deactivation", opts: []iamkeys.RotateOption{iamkeys.WithDeleteInactive()},
-			user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Inactive", longAgo.Add(-time.Hour))},
+			user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Inactive", longAgo.Add(-time.Hour))},
 				tags:     map[string]string{otherID: "iamkeys:rotation:retired:" + tagTime(recent) + ":abc"},
 				lastUsed: map[string]time.Time{otherID: longAgo}},
 			want: steps([]iamkeys.Step{iamkeys.StepDeleteInactive}, base, iamkeys.StepDeactivateOld)},
 		{name: "live attempt record", user: mockUser{keys: []types.AccessKeyMetadata{old},
 			tags: map[string]string{"iamkeys:rotation:abc": "pending:" + tagTime(recent) + ":" + oldID}},
 			wantErr: iamkeys.ErrRotationInProgress},
-		{name: "live key tag", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", recent)},
+		{name: "live key tag", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", recent)},
 			tags: map[string]string{otherID: "iamkeys:rotation:created:" + tagTime(recent) + ":abc"}},
 			wantErr: iamkeys.ErrRotationInProgress},
-		{name: "stale unstored key", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", longAgo)},
+		{name: "stale unstored key", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", longAgo)},
 			tags: map[string]string{"iamkeys:rotation:abc": "pending:" + tagTime(longAgo) + ":" + oldID,
 				otherID: "iamkeys:rotation:created:" + tagTime(longAgo) + ":abc"}},
 			want: steps([]iamkeys.Step{iamkeys.StepDeleteStale}, base, iamkeys.StepDeactivateOld)},
-		{name: "stale created key since used is resumed", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", longAgo)},
+		{name: "stale created key since used is resumed", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", longAgo)},
 			tags: map[string]string{"iamkeys:rotation:abc": "pending:" + tagTime(longAgo) + ":" + oldID,
 				otherID: "iamkeys:rotation:created:" + tagTime(longAgo) + ":abc"},
 			lastUsed: map[string]time.Time{otherID: recent}},
 			want: steps([]iamkeys.Step{iamkeys.StepResume, iamkeys.StepCheckOld}, nil, iamkeys.StepDeactivateOld)},
-		{name: "stale stored key is resumed", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", longAgo)},
+		{name: "stale stored key is resumed", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", longAgo)},
 			tags: map[string]string{"iamkeys:rotation:abc": "pending:" + tagTime(longAgo) + ":" + oldID,
 				otherID: "iamkeys:rotation:stored:" + tagTime(longAgo) + ":abc"}},
 			want: steps([]iamkeys.Step{iamkeys.StepResume, iamkeys.StepCheckOld}, nil, iamkeys.StepDeactivateOld)},
-		{name: "paused rotation is resumed at once", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", recent)},
+		{name: "paused rotation is resumed at once", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", recent)},
 			tags: map[string]string{"iamkeys:rotation:abc": "paused:" + tagTime(recent) + ":" + oldID,
 				otherID: "iamkeys:rotation:stored:" + tagTime(recent) + ":abc"}},
 			want: steps([]iamkeys.Step{iamkeys.StepResume, iamkeys.StepCheckOld}, nil, iamkeys.StepDeactivateOld)},
-		{name: "stored key of another key's rotation", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", longAgo)},
+		{name: "stored key of another key's rotation", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", longAgo)},
 			tags: map[string]string{"iamkeys:rotation:abc": "pending:" + tagTime(longAgo) + ":AKIASOMEOTHERKEY0009",
 				otherID: "iamkeys:rotation:stored:" + tagTime(longAgo) + ":abc"}},
 			wantErr: iamkeys.ErrRotationInProgress},
-		{name: "untagged key after a crashed create", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", longAgo)},
+		{name: "untagged key after a crashed create", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", longAgo)},
 			tags: map[string]string{"iamkeys:rotation:abc": "pending:" + tagTime(longAgo) + ":" + oldID}},
 			want: steps([]iamkeys.Step{iamkeys.StepDeleteStale}, base, iamkeys.StepDeactivateOld)},
-		{name: "untagged key older than the crashed attempt is someone's", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", longAgo.Add(-time.Hour))},
+		{name: "untagged key older than the crashed attempt is someone's", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", longAgo.Add(-time.Hour))},
 			tags: map[string]string{"iamkeys:rotation:abc": "pending:" + tagTime(longAgo) + ":" + oldID}},
 			wantErr: iamkeys.ErrSecondActiveKey},
-		{name: "untagged key after a crashed create but used", user: mockUser{keys: []types.AccessKeyMetadata{old, meta(otherID, "Active", longAgo)},
+		{name: "untagged key after a crashed create but used", user: mockUser{keys: []types.AccessKeyMetadata{old, keyMeta(otherID, "Active", longAgo)},
 			tags:     map[string]string{"iamkeys:rotation:abc": "pending:" + tagTime(longAgo) + ":" + oldID},
 			lastUsed: map[string]time.Time{otherID: recent}},
 			wantErr: iamkeys.ErrSecondActiveKey},
-		{name: "young key skipped", user: mockUser{keys: []types.AccessKeyMetadata{meta(oldID, "Active", recent)}},
+		{name: "young key skipped", user: mockUser{keys: []types.AccessKeyMetadata{keyMeta(oldID, "Active", recent)}},
 			opts: []iamkeys.RotateOption{iamkeys.WithMinAge(90 * 24 * time.Hour)}, skip: true},
 	}
 	for _, tt := range tests {
@@ -190,7 +190,7 @@ func TestRotatePlanBranches(t *testing.T) {
 // under a canceled context: the new key is deleted with a live context.
 func TestRotateStoreFailureSequence(t *testing.T) {
 	m, mc := newMockManager(t)
-	expectReads(mc, mockUser{keys: []types.AccessKeyMetadata{meta(oldID, "Active", mockNow.Add(-time.Hour))}})
+	expectReads(mc, mockUser{keys: []types.AccessKeyMetadata{keyMeta(oldID, "Active", mockNow.Add(-time.Hour))}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	gomock.InOrder(
@@ -200,7 +200,7 @@ func TestRotateStoreFailureSequence(t *testing.T) {
 			Status: types.StatusTypeActive, CreateDate: aws.Time(mockNow)}}, nil),
 		mc.EXPECT().TagUser(gomock.Any(), gomock.Any()).Return(&iam.TagUserOutput{}, nil),
 		mc.EXPECT().ListAccessKeys(gomock.Any(), gomock.Any(), gomock.Any()).Return(&iam.ListAccessKeysOutput{AccessKeyMetadata: []types.AccessKeyMetadata{
-			meta(oldID, "Active", mockNow.Add(-time.Hour)), meta(newID, "Active", mockNow)}}, nil),
+			keyMeta(oldID, "Active", mockNow.Add(-time.Hour)), keyMeta(newID, "Active", mockNow)}}, nil),
 		mc.EXPECT().DeleteAccessKey(gomock.Any(), gomock.Any()).DoAndReturn(
 			func(ctx context.Context, in *iam.DeleteAccessKeyInput, _ ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error) {
 				if ctx.Err() != nil {
@@ -227,7 +227,7 @@ func TestRotateStoreFailureSequence(t *testing.T) {
 // attempt changed nothing, so no recovery listing is made.
 func TestRotateDefinitiveCreateFailure(t *testing.T) {
 	m, mc := newMockManager(t)
-	expectReads(mc, mockUser{keys: []types.AccessKeyMetadata{meta(oldID, "Active", mockNow.Add(-time.Hour))}})
+	expectReads(mc, mockUser{keys: []types.AccessKeyMetadata{keyMeta(oldID, "Active", mockNow.Add(-time.Hour))}})
 	gomock.InOrder(
 		mc.EXPECT().TagUser(gomock.Any(), gomock.Any()).Return(&iam.TagUserOutput{}, nil),
 		mc.EXPECT().CreateAccessKey(gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, &types.LimitExceededException{Message: aws.String("Cannot exceed quota for AccessKeysPerUser: 2")}),
@@ -246,7 +246,7 @@ func TestRotateDefinitiveCreateFailure(t *testing.T) {
 // Manager fails at once with ErrRotationInProgress, before any request.
 func TestRotateInProcessLock(t *testing.T) {
 	m, mc := newMockManager(t)
-	expectReads(mc, mockUser{keys: []types.AccessKeyMetadata{meta(oldID, "Active", mockNow.Add(-time.Hour))}})
+	expectReads(mc, mockUser{keys: []types.AccessKeyMetadata{keyMeta(oldID, "Active", mockNow.Add(-time.Hour))}})
 	inner := make(chan error, 1)
 	mc.EXPECT().TagUser(gomock.Any(), gomock.Any()).DoAndReturn(
 		func(context.Context, *iam.TagUserInput, ...func(*iam.Options)) (*iam.TagUserOutput, error) {
