@@ -52,18 +52,19 @@ type Error struct {
 	Err         error  // the cause
 }
 
-// Error formats the error as "iamkeys: Op user/key: cause".
+// Error formats the error as "iamkeys: Op user/key: cause", leaving out
+// what the error does not concern.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("iamkeys: ")
 	b.WriteString(e.Op)
-	if e.UserName != "" || e.AccessKeyID != "" {
-		b.WriteByte(' ')
-		b.WriteString(e.UserName)
-		if e.AccessKeyID != "" {
-			b.WriteByte('/')
-			b.WriteString(e.AccessKeyID)
-		}
+	switch {
+	case e.UserName != "" && e.AccessKeyID != "":
+		b.WriteString(" " + e.UserName + "/" + e.AccessKeyID)
+	case e.UserName != "":
+		b.WriteString(" " + e.UserName)
+	case e.AccessKeyID != "":
+		b.WriteString(" " + e.AccessKeyID)
 	}
 	if e.Err != nil {
 		b.WriteString(": ")

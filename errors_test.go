@@ -120,3 +120,21 @@ func TestContextErrorsStayReachable(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorMessageNamesWhatItConcerns(t *testing.T) {
+	cause := errors.New("cause")
+	tests := []struct {
+		err  *iamkeys.Error
+		want string
+	}{
+		{&iamkeys.Error{Op: "SetStatus", UserName: "alice", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Err: cause}, "iamkeys: SetStatus alice/AKIAIOSFODNN7EXAMPLE: cause"},
+		{&iamkeys.Error{Op: "CreateKey", UserName: "alice", Err: cause}, "iamkeys: CreateKey alice: cause"},
+		{&iamkeys.Error{Op: "LastUsed", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Err: cause}, "iamkeys: LastUsed AKIAIOSFODNN7EXAMPLE: cause"},
+		{&iamkeys.Error{Op: "ListUsers", Err: cause}, "iamkeys: ListUsers: cause"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}

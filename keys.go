@@ -102,15 +102,25 @@ func (m *Manager) CreateKey(ctx context.Context, user string) (NewKey, error) {
 	if err := checkUserName(user); err != nil {
 		return NewKey{}, &Error{Op: op, UserName: user, Err: err}
 	}
-	out, err := m.api().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, m.optFns()...)
+	nk, err := m.createKey(ctx, user)
 	if err != nil {
 		if hasCode(err, iamerr.LimitExceeded) {
 			err = &limitError{user: user, err: err}
 		}
 		return NewKey{}, &Error{Op: op, UserName: user, Err: err}
 	}
+	return nk, nil
+}
+
+// createKey calls CreateAccessKey with the Manager's client options and
+// extra, and returns the key with its secret.
+func (m *Manager) createKey(ctx context.Context, user string, extra ...func(*iam.Options)) (NewKey, error) {
+	out, err := m.api().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, append(m.optFns(), extra...)...)
+	if err != nil {
+		return NewKey{}, err
+	}
 	if out == nil || out.AccessKey == nil || out.AccessKey.AccessKeyId == nil || out.AccessKey.SecretAccessKey == nil {
-		return NewKey{}, &Error{Op: op, UserName: user, Err: errors.New("IAM returned no access key")}
+		return NewKey{}, errors.New("IAM returned no access key")
 	}
 	k := out.AccessKey
 	nk := NewKey{
