@@ -26,6 +26,7 @@ const (
 	InternalFailure               = "InternalFailure"
 	ServiceUnavailable            = "ServiceUnavailable"
 	InvalidAction                 = "InvalidAction"
+	MissingAuthenticationToken    = "MissingAuthenticationToken"
 )
 
 // Status returns the HTTP status IAM answers with for code, following the
@@ -38,7 +39,7 @@ func Status(code string) int {
 		return 409
 	case ReportNotPresent, ReportExpired:
 		return 410
-	case AccessDenied, InvalidClientTokenID, SignatureDoesNotMatch:
+	case AccessDenied, InvalidClientTokenID, SignatureDoesNotMatch, MissingAuthenticationToken:
 		return 403
 	case ServiceFailure, InternalFailure:
 		return 500

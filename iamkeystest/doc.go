@@ -1,0 +1,45 @@
+// Package iamkeystest provides an in-memory AWS IAM endpoint for tests,
+// in the manner of net/http/httptest and miniredis.
+//
+// NewServer starts a Server on a loopback port. It speaks IAM's real Query
+// protocol (form-encoded requests, XML responses, IAM's error envelope,
+// status codes and messages), so the real *iam.Client from
+// aws-sdk-go-v2 talks to it over HTTP and decodes its answers with its own
+// deserializers: errors.As with *types.NoSuchEntityException works, and so
+// do the SDK's retries and paginators. Server.Client returns such a client,
+// signed as the bootstrap admin user "admin", an ordinary IAM user with one
+// active key that exists from the start (and so appears in ListUsers).
+//
+// Operations: CreateUser, GetUser, DeleteUser, ListUsers, TagUser,
+// UntagUser, ListUserTags, PutUserPolicy, GetUserPolicy, ListUserPolicies,
+// DeleteUserPolicy, CreateAccessKey, ListAccessKeys, GetAccessKeyLastUsed,
+// UpdateAccessKey, DeleteAccessKey, GenerateCredentialReport and
+// GetCredentialReport, plus STS GetCallerIdentity, chosen by the signing
+// service "sts" in the SigV4 credential scope.
+//
+// Every request must carry a valid SigV4 signature made with an active key
+// the server knows; the server verifies it with the stored secret. The
+// signing key identifies the caller, so operations whose UserName is
+// optional act on the caller's own user, and each request records the key's
+// last use (server clock time, signing service and region).
+//
+// Seeding and inspection (AddUser, AddKey, Keys, ...) work on the state
+// directly, without HTTP. Time comes from WithClock, typically a *Clock,
+// so that propagation delays, last-use dates and credential report
+// generation can be driven without sleeping. Faults are injected with
+// FailNext and FailNextAmbiguous, WithThrottleFraction, WithRateLimit and
+// WithLatency; Calls counts requests per action.
+//
+// The server does not model:
+//   - policy evaluation: every validly signed caller may do everything;
+//   - eventual consistency, except the optional propagation delay of new
+//     keys (WithPropagationDelay); reads after writes are always current;
+//   - roles, groups, managed policies, login profiles, MFA devices,
+//     certificates, SSH keys and STS temporary credentials, and so the
+//     DeleteUser conflicts and the "non-User credentials" errors they cause;
+//   - root credentials signing requests: root keys (AddRootKey) appear only
+//     in the credential report;
+//   - the users-per-account quota, ReportExpired, presigned (query-string)
+//     SigV4 and request-time skew checks;
+//   - IAM's 15-minute granularity of last-use tracking.
+package iamkeystest

@@ -1,0 +1,128 @@
+package iamkeystest
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/iamkeys/iamkeys/internal/iamerr"
+)
+
+// opFunc runs one operation with s.mu held. It returns the content of the
+// {Op}Result element (nil for operations without output) or an error.
+type opFunc func(s *Server, c *call) (any, *apiError)
+
+// iamOps are the IAM actions the server implements.
+var iamOps = map[string]opFunc{
+	"CreateUser":               (*Server).opCreateUser,
+	"GetUser":                  (*Server).opGetUser,
+	"DeleteUser":               (*Server).opDeleteUser,
+	"ListUsers":                (*Server).opListUsers,
+	"TagUser":                  (*Server).opTagUser,
+	"UntagUser":                (*Server).opUntagUser,
+	"ListUserTags":             (*Server).opListUserTags,
+	"PutUserPolicy":            (*Server).opPutUserPolicy,
+	"GetUserPolicy":            (*Server).opGetUserPolicy,
+	"ListUserPolicies":         (*Server).opListUserPolicies,
+	"DeleteUserPolicy":         (*Server).opDeleteUserPolicy,
+	"CreateAccessKey":          (*Server).opCreateAccessKey,
+	"ListAccessKeys":           (*Server).opListAccessKeys,
+	"GetAccessKeyLastUsed":     (*Server).opGetAccessKeyLastUsed,
+	"UpdateAccessKey":          (*Server).opUpdateAccessKey,
+	"DeleteAccessKey":          (*Server).opDeleteAccessKey,
+	"GenerateCredentialReport": (*Server).opGenerateCredentialReport,
+	"GetCredentialReport":      (*Server).opGetCredentialReport,
+}
+
+// stsOps are the STS actions the server implements.
+var stsOps = map[string]opFunc{
+	"GetCallerIdentity": (*Server).opGetCallerIdentity,
+}
+
+// maxBody bounds the request body the server reads.
+const maxBody = 1 << 22
+
+// ServeHTTP answers one Query-protocol request. The service (IAM or STS) is
+// chosen by the signing service in the SigV4 credential scope.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{requestID: newRequestID()}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		writeError(w, iamNamespace, c.requestID, newError(iamerr.InvalidInput, "Could not read the request body."))
+		return
+	}
+	c.form = parseForm(r, body)
+	c.action = c.form.Get("Action")
+	c.auth = parseAuthorization(r.Header.Get("Authorization"))
+
+	namespace, version, ops := iamNamespace, iamVersion, iamOps
+	if c.auth.service == "sts" {
+		namespace, version, ops = stsNamespace, stsVersion, stsOps
+	}
+	fail := func(e *apiError) { writeError(w, namespace, c.requestID, e) }
+
+	s.mu.Lock()
+	s.calls[c.action]++
+	latency := s.latency
+	s.mu.Unlock()
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+
+	if e := s.throttled(); e != nil {
+		fail(e)
+		return
+	}
+	if e := s.authenticate(r, body, c); e != nil {
+		fail(e)
+		return
+	}
+	op, ok := ops[c.action]
+	if !ok || c.form.Get("Version") != version {
+		fail(newError(iamerr.InvalidAction, "Could not find operation "+c.action+" for version "+c.form.Get("Version")))
+		return
+	}
+	f := s.takeFault(c.action)
+	if f.code != "" {
+		fail(newError(f.code, s.faultMessage(f.code, c)))
+		return
+	}
+
+	s.mu.Lock()
+	result, e := op(s, c)
+	s.mu.Unlock()
+
+	if f.ambiguous {
+		s.failAmbiguously(w, f.mode, namespace, c.requestID)
+		return
+	}
+	if e != nil {
+		fail(e)
+		return
+	}
+	writeResult(w, namespace, c.requestID, c.action, result)
+}
+
+// parseForm merges the URL query and an urlencoded POST body. Values from the
+// body come first.
+func parseForm(r *http.Request, body []byte) url.Values {
+	form := url.Values{}
+	ct := r.Header.Get("Content-Type")
+	if r.Method == http.MethodPost && (ct == "" || strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded")) {
+		if v, err := url.ParseQuery(string(body)); err == nil {
+			form = v
+		}
+	}
+	for k, vs := range r.URL.Query() {
+		form[k] = append(form[k], vs...)
+	}
+	return form
+}

@@ -1,0 +1,97 @@
+package iamkeystest
+
+import "time"
+
+// An Option configures a Server. Options are applied in order; the last one
+// wins.
+type Option interface {
+	apply(*config)
+}
+
+// config holds the settings options change.
+type config struct {
+	clock            interface{ Now() time.Time }
+	accountID        string
+	latency          time.Duration
+	propagation      time.Duration
+	throttleFraction float64
+	ratePerSecond    float64
+	rateBurst        int
+	reportDelay      time.Duration
+	randomIDs        bool
+}
+
+func defaultConfig() config {
+	return config{
+		clock:     realClock{},
+		accountID: "123456789012",
+	}
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithClock makes the server read time from c, for example a *Clock.
+// The default is the wall clock. Times in responses are always truncated to
+// whole seconds.
+func WithClock(c interface{ Now() time.Time }) Option {
+	return optionFunc(func(cfg *config) {
+		if c != nil {
+			cfg.clock = c
+		}
+	})
+}
+
+// WithAccountID sets the 12-digit account ID used in ARNs and in
+// GetCallerIdentity. The default is "123456789012".
+func WithAccountID(id string) Option {
+	return optionFunc(func(cfg *config) { cfg.accountID = id })
+}
+
+// WithLatency delays every response by d of real time, before answering.
+// The default is no delay. See also Server.SetLatency.
+func WithLatency(d time.Duration) Option {
+	return optionFunc(func(cfg *config) { cfg.latency = d })
+}
+
+// WithPropagationDelay models IAM's eventual consistency for new keys: a key
+// created by CreateAccessKey or AddKey is rejected with 403
+// InvalidClientTokenId until the server clock reaches its creation time plus
+// d. The bootstrap admin key is usable at once. The default is 0.
+func WithPropagationDelay(d time.Duration) Option {
+	return optionFunc(func(cfg *config) { cfg.propagation = d })
+}
+
+// WithThrottleFraction answers that fraction of requests (0 to 1) with
+// Throttling (400, "Rate exceeded"). The choice is deterministic: a fraction
+// of 0.25 throttles every fourth request. The default is 0.
+func WithThrottleFraction(f float64) Option {
+	return optionFunc(func(cfg *config) { cfg.throttleFraction = f })
+}
+
+// WithRateLimit applies a token bucket in real time, refilled at perSecond
+// tokens a second and holding at most burst tokens; a request that finds the
+// bucket empty gets Throttling (400, "Rate exceeded"). The default is no
+// limit.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return optionFunc(func(cfg *config) {
+		cfg.ratePerSecond = perSecond
+		cfg.rateBurst = burst
+	})
+}
+
+// WithReportGenerationDelay sets how long, on the server clock, generating a
+// credential report takes. With the default of 0, the first
+// GenerateCredentialReport answers STARTED and later calls COMPLETE.
+func WithReportGenerationDelay(d time.Duration) Option {
+	return optionFunc(func(cfg *config) { cfg.reportDelay = d })
+}
+
+// WithRandomIDs makes user IDs and access key IDs random. By default they
+// are deterministic (counter based, still AKIA plus 16 characters and AIDA
+// plus 17), so that examples print stable output. Secret access keys are
+// always random.
+func WithRandomIDs() Option {
+	return optionFunc(func(cfg *config) { cfg.randomIDs = true })
+}

@@ -1,0 +1,215 @@
+package iamkeystest
+
+import "time"
+
+// UserInfo describes a user held by the server.
+type UserInfo struct {
+	Name    string
+	ID      string
+	ARN     string
+	Path    string
+	Created time.Time
+	Tags    map[string]string // nil when the user has no tags
+}
+
+// KeyInfo describes an access key held by the server, secret included.
+type KeyInfo struct {
+	ID       string
+	Secret   string
+	UserName string // empty for a root key
+	Status   string
+	Created  time.Time
+	// LastUsed is zero if the key was never used.
+	LastUsed    time.Time
+	LastService string
+	LastRegion  string
+}
+
+// Error is the error seeding methods return. It carries the IAM error code
+// the same change would have got over the wire.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error returns "iamkeystest: Code: Message".
+func (e *Error) Error() string {
+	return "iamkeystest: " + e.Code + ": " + e.Message
+}
+
+func seedError(e *apiError) error {
+	if e == nil {
+		return nil
+	}
+	return &Error{Code: e.code, Message: e.message}
+}
+
+// AddUser creates a user at path "/", created at the server clock's now,
+// under the same rules as CreateUser.
+func (s *Server) AddUser(name string) (UserInfo, error) {
+	var v validator
+	v.userName(name, 64)
+	if e := v.err(); e != nil {
+		return UserInfo{}, seedError(e)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, e := s.createUser(name, "/", nil)
+	if e != nil {
+		return UserInfo{}, seedError(e)
+	}
+	return s.userInfo(u), nil
+}
+
+// AddKey creates an access key for user with the given status ("Active",
+// "Inactive" or "Expired") and creation time (zero means now). It respects
+// the limit of two keys per user.
+func (s *Server) AddKey(user string, status string, created time.Time) (KeyInfo, error) {
+	var v validator
+	v.status(status)
+	if e := v.err(); e != nil {
+		return KeyInfo{}, seedError(e)
+	}
+	if created.IsZero() {
+		created = s.now()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.lookupUser(user)
+	if u == nil {
+		return KeyInfo{}, seedError(noSuchUser(user))
+	}
+	k, e := s.createKey(u, status, created)
+	if e != nil {
+		return KeyInfo{}, seedError(e)
+	}
+	return keyInfo(k), nil
+}
+
+// AddRootKey creates an access key of the account's root user. Root keys
+// cannot sign requests to the server; they appear only in the credential
+// report.
+func (s *Server) AddRootKey(status string, created time.Time) (KeyInfo, error) {
+	var v validator
+	v.status(status)
+	if e := v.err(); e != nil {
+		return KeyInfo{}, seedError(e)
+	}
+	if created.IsZero() {
+		created = s.now()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, e := s.createKey(nil, status, created)
+	if e != nil {
+		return KeyInfo{}, seedError(e)
+	}
+	return keyInfo(k), nil
+}
+
+// SetLastUsed records a use of the key at the given time, service (such as
+// "s3") and region.
+func (s *Server) SetLastUsed(keyID string, at time.Time, service, region string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.keys[keyID]
+	if k == nil {
+		return seedError(noSuchKey(keyID))
+	}
+	k.lastUsed, k.lastService, k.lastRegion = at, service, region
+	return nil
+}
+
+// User returns the user named name, matched case-insensitively.
+func (s *Server) User(name string) (UserInfo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.lookupUser(name)
+	if u == nil {
+		return UserInfo{}, false
+	}
+	return s.userInfo(u), true
+}
+
+// Users returns every user, sorted by name.
+func (s *Server) Users() []UserInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	users := make([]*user, 0, len(s.users))
+	for _, u := range s.users {
+		users = append(users, u)
+	}
+	sortUsers(users)
+	out := make([]UserInfo, 0, len(users))
+	for _, u := range users {
+		out = append(out, s.userInfo(u))
+	}
+	return out
+}
+
+// Keys returns the access keys of user, sorted by creation time, then ID.
+// It returns nil for an unknown user.
+func (s *Server) Keys(user string) []KeyInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.lookupUser(user)
+	if u == nil {
+		return nil
+	}
+	var out []KeyInfo
+	for _, k := range sortedKeys(u.keys) {
+		out = append(out, keyInfo(k))
+	}
+	return out
+}
+
+// Key returns the access key with the given ID, a root key included.
+func (s *Server) Key(id string) (KeyInfo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.keys[id]
+	if k == nil {
+		return KeyInfo{}, false
+	}
+	return keyInfo(k), true
+}
+
+// UserPolicy returns the inline policy document of user named policy, as
+// stored (not percent-encoded).
+func (s *Server) UserPolicy(user, policy string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.lookupUser(user)
+	if u == nil {
+		return "", false
+	}
+	doc, ok := u.policies[policy]
+	return doc, ok
+}
+
+func (s *Server) userInfo(u *user) UserInfo {
+	info := UserInfo{Name: u.name, ID: u.id, ARN: u.arn(s.cfg.accountID), Path: u.path, Created: u.created}
+	if len(u.tags) > 0 {
+		info.Tags = make(map[string]string, len(u.tags))
+		for _, t := range u.tags {
+			info.Tags[t.key] = t.value
+		}
+	}
+	return info
+}
+
+func keyInfo(k *accessKey) KeyInfo {
+	info := KeyInfo{
+		ID:          k.id,
+		Secret:      k.secret,
+		Status:      k.status,
+		Created:     k.created,
+		LastUsed:    k.lastUsed,
+		LastService: k.lastService,
+		LastRegion:  k.lastRegion,
+	}
+	if k.owner != nil {
+		info.UserName = k.owner.name
+	}
+	return info
+}

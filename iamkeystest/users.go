@@ -1,0 +1,174 @@
+package iamkeystest
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/iamkeys/iamkeys/internal/iamerr"
+)
+
+// xmlUser is the User shape of CreateUser, GetUser and ListUsers.
+type xmlUser struct {
+	Path       string      `xml:"Path"`
+	UserName   string      `xml:"UserName"`
+	UserID     string      `xml:"UserId"`
+	Arn        string      `xml:"Arn"`
+	CreateDate string      `xml:"CreateDate"`
+	Tags       *xmlTagList `xml:"Tags,omitempty"`
+}
+
+type xmlUserResult struct {
+	User xmlUser `xml:"User"`
+}
+
+type xmlListUsersResult struct {
+	Users       xmlUserList `xml:"Users"`
+	IsTruncated bool        `xml:"IsTruncated"`
+	Marker      string      `xml:"Marker,omitempty"`
+}
+
+// xmlUserList is always emitted, so an empty list decodes as empty, not nil.
+type xmlUserList struct {
+	Members []xmlUser `xml:"member"`
+}
+
+// xmlOf renders u; withTags adds its tags (never in ListUsers).
+func (s *Server) xmlOf(u *user, withTags bool) xmlUser {
+	x := xmlUser{
+		Path:       u.path,
+		UserName:   u.name,
+		UserID:     u.id,
+		Arn:        u.arn(s.cfg.accountID),
+		CreateDate: isoTime(u.created),
+	}
+	if withTags && len(u.tags) > 0 {
+		x.Tags = &xmlTagList{}
+		for _, t := range u.tags {
+			x.Tags.Members = append(x.Tags.Members, xmlTag{Key: t.key, Value: t.value})
+		}
+	}
+	return x
+}
+
+// targetUser resolves the optional UserName of c: the named user, or the
+// caller's own user when the parameter is omitted (iam-reference §8.9).
+// Callers hold s.mu and have validated the name.
+func (s *Server) targetUser(c *call) (*user, *apiError) {
+	if !c.has("UserName") {
+		return c.caller.owner, nil
+	}
+	name := c.form.Get("UserName")
+	u := s.lookupUser(name)
+	if u == nil {
+		return nil, noSuchUser(name)
+	}
+	return u, nil
+}
+
+// requireUser validates a required UserName (1–128) and looks it up.
+func (s *Server) requireUser(c *call, v *validator) (*user, *apiError) {
+	if v.required(c, "UserName", "userName") {
+		v.userName(c.form.Get("UserName"), 128)
+	}
+	if e := v.err(); e != nil {
+		return nil, e
+	}
+	return s.targetUser(c)
+}
+
+func (s *Server) opCreateUser(c *call) (any, *apiError) {
+	var v validator
+	name := c.form.Get("UserName")
+	if v.required(c, "UserName", "userName") {
+		v.userName(name, 64)
+	}
+	path := "/"
+	if c.has("Path") {
+		path = c.form.Get("Path")
+		v.path(path)
+	}
+	tags := parseTags(c, "Tags")
+	validateTags(&v, tags)
+	if e := v.err(); e != nil {
+		return nil, e
+	}
+	if e := duplicateTagKeys(tags); e != nil {
+		return nil, e
+	}
+	u, e := s.createUser(name, path, tags)
+	if e != nil {
+		return nil, e
+	}
+	// iam-reference §3.1: Tags only when tags were supplied.
+	return xmlUserResult{User: s.xmlOf(u, len(tags) > 0)}, nil
+}
+
+func (s *Server) opGetUser(c *call) (any, *apiError) {
+	var v validator
+	if c.has("UserName") {
+		v.userName(c.form.Get("UserName"), 128)
+	}
+	if e := v.err(); e != nil {
+		return nil, e
+	}
+	u, e := s.targetUser(c)
+	if e != nil {
+		return nil, e
+	}
+	return xmlUserResult{User: s.xmlOf(u, true)}, nil
+}
+
+func (s *Server) opDeleteUser(c *call) (any, *apiError) {
+	var v validator
+	u, e := s.requireUser(c, &v)
+	if e != nil {
+		return nil, e
+	}
+	// iam-reference §3.3: IAM does not delete dependents.
+	if len(u.policies) > 0 {
+		return nil, newError(iamerr.DeleteConflict, "Cannot delete entity, must delete policies first.")
+	}
+	if len(u.keys) > 0 {
+		return nil, newError(iamerr.DeleteConflict, "Cannot delete entity, must delete access keys first.")
+	}
+	delete(s.users, strings.ToLower(u.name))
+	return nil, nil
+}
+
+func (s *Server) opListUsers(c *call) (any, *apiError) {
+	var v validator
+	prefix := "/"
+	if c.has("PathPrefix") {
+		prefix = c.form.Get("PathPrefix")
+		if v.length("pathPrefix", prefix, 1, 512) {
+			v.pattern("pathPrefix", prefix, pathPrefixPattern)
+		}
+	}
+	if e := v.err(); e != nil {
+		return nil, e
+	}
+	var users []*user
+	for _, u := range s.users {
+		if strings.HasPrefix(u.path, prefix) {
+			users = append(users, u)
+		}
+	}
+	sortUsers(users)
+	p, e := paginate(c, len(users), func(i int) string { return strings.ToLower(users[i].name) })
+	if e != nil {
+		return nil, e
+	}
+	res := xmlListUsersResult{IsTruncated: p.truncated, Marker: p.marker}
+	res.Users.Members = []xmlUser{}
+	for _, u := range users[p.start:p.end] {
+		res.Users.Members = append(res.Users.Members, s.xmlOf(u, false))
+	}
+	return res, nil
+}
+
+// sortUsers orders users by lower-cased name, the listing order.
+func sortUsers(users []*user) {
+	sort.Slice(users, func(i, j int) bool {
+		return strings.ToLower(users[i].name) < strings.ToLower(users[j].name)
+	})
+}
