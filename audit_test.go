@@ -63,11 +63,11 @@ func seedEveryKind(t *testing.T, srv *iamkeystest.Server) map[string]string {
 	add := func(user string, n int, status string, created, used time.Time) {
 		ids[fmt.Sprintf("%s/%d", user, n)] = seedKey(t, srv, user, status, created, used)
 	}
-	add("alice", 1, "Active", daysAgo(100), daysAgo(1))  // too old
-	add("bob", 1, "Active", daysAgo(60), daysAgo(50))    // unused 45
+	add("alice", 1, "Active", daysAgo(100), daysAgo(1))   // too old
+	add("bob", 1, "Active", daysAgo(60), daysAgo(50))     // unused 45
 	add("carol", 1, "Active", daysAgo(120), daysAgo(100)) // too old, unused 45 and 90
-	add("dave", 1, "Active", daysAgo(10), time.Time{})   // never used
-	add("erin", 1, "Active", daysAgo(30), daysAgo(1))    // two active keys
+	add("dave", 1, "Active", daysAgo(10), time.Time{})    // never used
+	add("erin", 1, "Active", daysAgo(30), daysAgo(1))     // two active keys
 	add("erin", 2, "Active", daysAgo(20), daysAgo(2))
 	add("frank", 1, "Inactive", daysAgo(200), daysAgo(60)) // inactive lingering
 	add("grace", 1, "Inactive", daysAgo(100), daysAgo(40)) // inactive lingering, rotation blocked
