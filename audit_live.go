@@ -23,7 +23,9 @@ func (m *Manager) auditLive(ctx context.Context, cfg *auditConfig, rep *AuditRep
 		bad   []Incomplete
 		wg    sync.WaitGroup
 	)
-	jobs := make(chan User)
+	// One page of users buffered lets the pager fetch the next page while the
+	// workers still have users to read, so they do not idle at page ends.
+	jobs := make(chan User, m.cfg.pageSize)
 	for range cfg.concurrency {
 		wg.Add(1)
 		go func() {
