@@ -16,8 +16,11 @@ func (r *AuditReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(ew, "iamkeys audit (%s) at %s: %d users, %d keys, %d findings, %d incomplete\n",
 		r.Mode, r.Now.UTC().Format(time.RFC3339), r.Users, len(r.Keys), len(r.Findings), len(r.Incomplete))
 	if !r.GeneratedTime.IsZero() {
-		fmt.Fprintf(ew, "credential report generated at %s (%s before the audit)\n",
-			r.GeneratedTime.UTC().Format(time.RFC3339), r.Now.Sub(r.GeneratedTime).Round(time.Second))
+		fmt.Fprintf(ew, "credential report generated at %s", r.GeneratedTime.UTC().Format(time.RFC3339))
+		if age := r.Now.Sub(r.GeneratedTime).Round(time.Second); age > 0 {
+			fmt.Fprintf(ew, ", %s before the audit", age)
+		}
+		fmt.Fprintln(ew)
 	}
 	th := r.Thresholds
 	fmt.Fprintf(ew, "limits (days): key age %d, unused %d and %d, new key grace %d, inactive %d\n",
