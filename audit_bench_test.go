@@ -121,12 +121,13 @@ func (c *timedClient) GetAccessKeyLastUsed(ctx context.Context, in *iam.GetAcces
 }
 
 // BenchmarkAuditLive measures live mode on 1,000 users × 2 keys with 5 ms
-// per request: its requests against the minimum, its time against the ideal
-// requests × latency / C, and the speed-up over the naive loop, run once on
-// the same endpoint and data. It also reports how busy the pool kept its C
-// slots (mean requests in flight / C) and the mean response time the client
-// saw, which on a small machine grows above the injected latency as the
-// client and the endpoint share its cores.
+// per request, for several concurrencies C: its requests against the
+// minimum, its time against the ideal requests × latency / C, and the
+// speed-up over the naive loop, run once on the same endpoint and data. It
+// also reports how busy the pool kept its C slots (mean requests in flight /
+// C) and the mean response time the client saw, which on a small machine
+// grows above the injected latency as the client and the endpoint share its
+// cores.
 func BenchmarkAuditLive(b *testing.B) {
 	srv := iamkeystest.NewServer(iamkeystest.WithLatency(benchLatency))
 	defer srv.Close()
@@ -139,38 +140,44 @@ func BenchmarkAuditLive(b *testing.B) {
 		b.Fatalf("naive loop: %d keys, %v", n, err)
 	}
 	naive := time.Since(start)
+	naivePerRequest := float64(naive) / float64(minRequests(users, keys, iamkeys.DefaultPageSize)) / 1e6
 
-	tc := &timedClient{Client: srv.Client()}
-	m, err := iamkeys.New(tc)
-	if err != nil {
-		b.Fatal(err)
+	for _, c := range []int{4, 8, benchConcurrency} {
+		b.Run(fmt.Sprintf("C=%d", c), func(b *testing.B) {
+			tc := &timedClient{Client: srv.Client()}
+			m, err := iamkeys.New(tc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var elapsed time.Duration
+			var requests int
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				srv.ResetCalls()
+				start := time.Now()
+				rep, err := m.Audit(ctx, iamkeys.WithConcurrency(c))
+				elapsed += time.Since(start)
+				if err != nil || len(rep.Keys) != keys {
+					b.Fatalf("audit: %v, %d keys", err, len(rep.Keys))
+				}
+				requests += totalCalls(srv)
+			}
+			b.StopTimer()
+			perOp := elapsed / time.Duration(b.N)
+			reqs := float64(requests) / float64(b.N)
+			ideal := time.Duration(reqs * float64(benchLatency) / float64(c))
+			b.ReportMetric(reqs, "requests/op")
+			b.ReportMetric(float64(minRequests(users, keys, iamkeys.DefaultPageSize)), "min-requests/op")
+			b.ReportMetric(float64(perOp)/float64(ideal), "x-ideal")
+			b.ReportMetric(float64(naive)/float64(perOp), "x-faster-than-naive")
+			b.ReportMetric(naive.Seconds(), "naive-s")
+			b.ReportMetric(naivePerRequest, "naive-ms/request")
+			b.ReportMetric(float64(tc.ns.Load())/float64(elapsed)/float64(c), "pool-busy")
+			b.ReportMetric(float64(tc.ns.Load())/float64(tc.n.Load())/1e6, "ms/request")
+			b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(keys), "ns/key")
+		})
 	}
-	var elapsed time.Duration
-	var requests int
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		srv.ResetCalls()
-		start := time.Now()
-		rep, err := m.Audit(ctx, iamkeys.WithConcurrency(benchConcurrency))
-		elapsed += time.Since(start)
-		if err != nil || len(rep.Keys) != keys {
-			b.Fatalf("audit: %v, %d keys", err, len(rep.Keys))
-		}
-		requests += totalCalls(srv)
-	}
-	b.StopTimer()
-	perOp := elapsed / time.Duration(b.N)
-	reqs := float64(requests) / float64(b.N)
-	ideal := time.Duration(reqs * float64(benchLatency) / benchConcurrency)
-	b.ReportMetric(reqs, "requests/op")
-	b.ReportMetric(float64(minRequests(users, keys, iamkeys.DefaultPageSize)), "min-requests/op")
-	b.ReportMetric(float64(perOp)/float64(ideal), "x-ideal")
-	b.ReportMetric(float64(naive)/float64(perOp), "x-faster-than-naive")
-	b.ReportMetric(naive.Seconds(), "naive-s")
-	b.ReportMetric(float64(tc.ns.Load())/float64(elapsed)/benchConcurrency, "pool-busy")
-	b.ReportMetric(float64(tc.ns.Load())/float64(tc.n.Load())/1e6, "ms/request")
-	b.ReportMetric(float64(naive)/float64(requests/b.N)/1e6, "naive-ms/request")
 }
 
 // BenchmarkAuditReport measures report mode on 100 and 1,000 users: the
