@@ -142,8 +142,7 @@ func TestDeleteUserConflicts(t *testing.T) {
 func TestUserValidation(t *testing.T) {
 	// iam-reference §1.4 / §8.10: constraint violations are ValidationError 400,
 	// checked before existence.
-	s, c, _ := newServer(t)
-	_ = s
+	_, c, _ := newServer(t)
 	ctx := context.Background()
 	long := strings.Repeat("a", 65)
 	tests := []struct {

@@ -1,0 +1,99 @@
+package iamkeystest_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/iamkeys/iamkeys/iamkeystest"
+)
+
+// signedDo sends a request signed as the admin with the SDK's signer.
+func signedDo(t *testing.T, s *iamkeystest.Server, method, query, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+"/?"+query, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(context.Background(), s.AdminCredentials(), req, hex.EncodeToString(sum[:]), "iam", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestQueryStringRequest(t *testing.T) {
+	// iam-reference §1.1: form values are accepted from the URL query too.
+	s, _, _ := newServer(t)
+	resp, body := signedDo(t, s, http.MethodGet, "Action=ListUsers&Version=2010-05-08", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET ListUsers: %d %s", resp.StatusCode, body)
+	}
+	// iam-reference §1.2: envelope, namespace, request ID in header and body.
+	var env struct {
+		XMLName xml.Name
+		Result  struct {
+			Users       []string `xml:"Users>member>UserName"`
+			IsTruncated string
+			Marker      *string
+		} `xml:"ListUsersResult"`
+		RequestID string `xml:"ResponseMetadata>RequestId"`
+	}
+	if err := xml.Unmarshal([]byte(body), &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.XMLName.Local != "ListUsersResponse" || env.XMLName.Space != "https://iam.amazonaws.com/doc/2010-05-08/" ||
+		env.RequestID == "" || env.RequestID != resp.Header.Get("x-amzn-RequestId") ||
+		resp.Header.Get("Content-Type") != "text/xml" || env.Result.IsTruncated != "false" || env.Result.Marker != nil ||
+		len(env.Result.Users) != 1 {
+		t.Errorf("envelope: %s", body)
+	}
+}
+
+func TestInvalidAction(t *testing.T) {
+	s, _, _ := newServer(t)
+	for _, q := range []string{"Action=MakeCoffee&Version=2010-05-08", "Action=ListUsers&Version=2006-01-02"} {
+		resp, body := signedDo(t, s, http.MethodPost, "", q)
+		// iam-reference §1.4: unknown Action → InvalidAction 400.
+		if resp.StatusCode != 400 || !strings.Contains(body, "<Code>InvalidAction</Code>") || !strings.Contains(body, "<Type>Sender</Type>") {
+			t.Errorf("%s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+	if n := s.Calls("MakeCoffee"); n != 1 {
+		t.Errorf("Calls(MakeCoffee) = %d", n)
+	}
+}
+
+func TestNewServerOn(t *testing.T) {
+	s, err := iamkeystest.NewServerOn("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || strings.HasSuffix(s.URL, "/") {
+		t.Errorf("URL = %q", s.URL)
+	}
+	if _, err := iamkeystest.NewServerOn("256.0.0.1:0"); err == nil {
+		t.Error("bad address: no error")
+	}
+	if s.AccountID() != "123456789012" || s.AdminUserName() != "admin" || *s.Config().BaseEndpoint != s.URL {
+		t.Error("defaults")
+	}
+}
