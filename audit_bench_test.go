@@ -1,0 +1,288 @@
+package iamkeys_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/iamkeystest"
+)
+
+// The benchmarks' account: benchUsers users with two keys each, on an
+// endpoint that answers after benchLatency. Run them all with
+//
+//	go test -run '^$' -bench Audit -benchtime 1x .
+//
+// Figures and the machine they came from are in BENCHMARKS.md.
+const (
+	benchUsers       = 1000
+	benchLatency     = 5 * time.Millisecond
+	benchConcurrency = 16
+)
+
+// seedBench adds n users with two keys each, of mixed ages and uses, to
+// srv, whose clock reads now.
+func seedBench(b *testing.B, srv *iamkeystest.Server, n int, now time.Time) {
+	b.Helper()
+	for i := range n {
+		name := fmt.Sprintf("user%04d", i)
+		if _, err := srv.AddUser(name); err != nil {
+			b.Fatal(err)
+		}
+		for j := range 2 {
+			status := "Active"
+			if (i+j)%5 == 0 {
+				status = "Inactive"
+			}
+			k, err := srv.AddKey(name, status, now.Add(-time.Duration(i%200+j*10)*24*time.Hour))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if i%3 != 0 {
+				if err := srv.SetLastUsed(k.ID, now.Add(-time.Duration(i%100)*24*time.Hour), "s3", "us-east-1"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+}
+
+func totalCalls(srv *iamkeystest.Server) int {
+	n := 0
+	for _, c := range srv.CallCounts() {
+		n += c
+	}
+	return n
+}
+
+// minRequests is live mode's minimum for an account: the list pages, one
+// ListAccessKeys per user and one GetAccessKeyLastUsed per key.
+func minRequests(users, keys, pageSize int) int {
+	return (users+pageSize-1)/pageSize + users + keys
+}
+
+// naiveAudit is the classic SDK example's loop: every user, then each user's
+// keys, then each key's last use, one request at a time.
+func naiveAudit(ctx context.Context, client *iam.Client) (keys int, err error) {
+	p := iam.NewListUsersPaginator(client, &iam.ListUsersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return keys, err
+		}
+		for _, u := range page.Users {
+			out, err := client.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: u.UserName})
+			if err != nil {
+				return keys, err
+			}
+			for _, k := range out.AccessKeyMetadata {
+				if _, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId}); err != nil {
+					return keys, err
+				}
+				keys++
+			}
+		}
+	}
+	return keys, nil
+}
+
+// timedClient measures the requests live mode makes: their count, their
+// total response time (which, divided by the audit's wall time, is the mean
+// number in flight) as the client sees it.
+type timedClient struct {
+	*iam.Client
+	n, ns atomic.Int64
+}
+
+func (c *timedClient) done(start time.Time) {
+	c.n.Add(1)
+	c.ns.Add(int64(time.Since(start)))
+}
+
+func (c *timedClient) ListUsers(ctx context.Context, in *iam.ListUsersInput, o ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
+	defer c.done(time.Now())
+	return c.Client.ListUsers(ctx, in, o...)
+}
+
+func (c *timedClient) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, o ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
+	defer c.done(time.Now())
+	return c.Client.ListAccessKeys(ctx, in, o...)
+}
+
+func (c *timedClient) GetAccessKeyLastUsed(ctx context.Context, in *iam.GetAccessKeyLastUsedInput, o ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error) {
+	defer c.done(time.Now())
+	return c.Client.GetAccessKeyLastUsed(ctx, in, o...)
+}
+
+// BenchmarkAuditLive measures live mode on 1,000 users × 2 keys with 5 ms
+// per request, for several concurrencies C: its requests against the
+// minimum, its time against the ideal requests × latency / C, and the
+// speed-up over the naive loop, run once on the same endpoint and data. It
+// also reports how busy the pool kept its C slots (mean requests in flight /
+// C) and the mean response time the client saw, which on a small machine
+// grows above the injected latency as the client and the endpoint share its
+// cores.
+func BenchmarkAuditLive(b *testing.B) {
+	srv := iamkeystest.NewServer(iamkeystest.WithLatency(benchLatency))
+	defer srv.Close()
+	seedBench(b, srv, benchUsers, time.Now())
+	users, keys := benchUsers+1, 2*benchUsers+1 // and the endpoint's admin
+	ctx := context.Background()
+
+	start := time.Now()
+	if n, err := naiveAudit(ctx, srv.Client()); err != nil || n != keys {
+		b.Fatalf("naive loop: %d keys, %v", n, err)
+	}
+	naive := time.Since(start)
+	naivePerRequest := float64(naive) / float64(minRequests(users, keys, iamkeys.DefaultPageSize)) / 1e6
+
+	for _, c := range []int{4, 8, benchConcurrency} {
+		b.Run(fmt.Sprintf("C=%d", c), func(b *testing.B) {
+			tc := &timedClient{Client: srv.Client()}
+			m, err := iamkeys.New(tc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var elapsed time.Duration
+			var requests int
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				srv.ResetCalls()
+				start := time.Now()
+				rep, err := m.Audit(ctx, iamkeys.WithConcurrency(c))
+				elapsed += time.Since(start)
+				if err != nil || len(rep.Keys) != keys {
+					b.Fatalf("audit: %v, %d keys", err, len(rep.Keys))
+				}
+				requests += totalCalls(srv)
+			}
+			b.StopTimer()
+			perOp := elapsed / time.Duration(b.N)
+			reqs := float64(requests) / float64(b.N)
+			ideal := time.Duration(reqs * float64(benchLatency) / float64(c))
+			b.ReportMetric(reqs, "requests/op")
+			b.ReportMetric(float64(minRequests(users, keys, iamkeys.DefaultPageSize)), "min-requests/op")
+			b.ReportMetric(float64(perOp)/float64(ideal), "x-ideal")
+			b.ReportMetric(float64(naive)/float64(perOp), "x-faster-than-naive")
+			b.ReportMetric(naive.Seconds(), "naive-s")
+			b.ReportMetric(naivePerRequest, "naive-ms/request")
+			b.ReportMetric(float64(tc.ns.Load())/float64(elapsed)/float64(c), "pool-busy")
+			b.ReportMetric(float64(tc.ns.Load())/float64(tc.n.Load())/1e6, "ms/request")
+			b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(keys), "ns/key")
+		})
+	}
+}
+
+// BenchmarkAuditReport measures report mode on 100 and 1,000 users: the
+// same requests for both sizes. The endpoint and the Manager share a fake
+// clock, so waiting for the report costs no real time; each run moves the
+// clock past IAM's 4-hour reuse window so the report is generated again.
+func BenchmarkAuditReport(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			clk := iamkeystest.NewClock(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+			srv := iamkeystest.NewServer(iamkeystest.WithClock(clk), iamkeystest.WithLatency(benchLatency),
+				iamkeystest.WithReportGenerationDelay(3*time.Second))
+			defer srv.Close()
+			seedBench(b, srv, n, clk.Now())
+			m, err := iamkeys.New(srv.Client(), iamkeys.WithClock(clk))
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv.ResetCalls()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				clk.Advance(5 * time.Hour)
+				rep, err := m.Audit(context.Background(), iamkeys.WithMode(iamkeys.AuditCredentialReport))
+				if err != nil || rep.Users != n+2 {
+					b.Fatalf("audit: %v, %d users", err, rep.Users)
+				}
+			}
+			b.ReportMetric(float64(totalCalls(srv))/float64(b.N), "requests/op")
+		})
+	}
+}
+
+// BenchmarkAuditRateLimited runs live mode against an endpoint with a token
+// bucket of benchRate requests a second: the audit must finish with no
+// incomplete entry, and its goodput (successful requests a second) is
+// reported as a fraction of the limit.
+func BenchmarkAuditRateLimited(b *testing.B) {
+	const benchRate, benchBurst = 1000, 20
+	srv := iamkeystest.NewServer(iamkeystest.WithLatency(benchLatency), iamkeystest.WithRateLimit(benchRate, benchBurst))
+	defer srv.Close()
+	seedBench(b, srv, benchUsers, time.Now())
+	keys := 2*benchUsers + 1
+	m, err := iamkeys.New(srv.Client())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var elapsed time.Duration
+	var sent, good int
+	b.ResetTimer()
+	for range b.N {
+		time.Sleep(time.Duration(benchBurst) * time.Second / benchRate) // refill the bucket between runs
+		srv.ResetCalls()
+		start := time.Now()
+		rep, err := m.Audit(context.Background(), iamkeys.WithConcurrency(benchConcurrency))
+		elapsed += time.Since(start)
+		if err != nil || len(rep.Incomplete) != 0 || len(rep.Keys) != keys {
+			b.Fatalf("audit under a rate limit: %v, %d incomplete, %d keys", err, len(rep.Incomplete), len(rep.Keys))
+		}
+		sent += totalCalls(srv)
+		good += minRequests(benchUsers+1, keys, iamkeys.DefaultPageSize)
+	}
+	b.StopTimer()
+	goodput := float64(good) / elapsed.Seconds()
+	b.ReportMetric(goodput/benchRate, "goodput/limit")
+	b.ReportMetric(float64(sent-good)/float64(b.N), "throttled/op")
+}
+
+// BenchmarkAuditMemory reports the bytes a live audit allocates and the
+// bytes its report retains, per key, on 100 and 1,000 users with no
+// latency: both stay flat as the account grows.
+func BenchmarkAuditMemory(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			srv := iamkeystest.NewServer()
+			defer srv.Close()
+			seedBench(b, srv, n, time.Now())
+			keys := 2*n + 1
+			m, err := iamkeys.New(srv.Client())
+			if err != nil {
+				b.Fatal(err)
+			}
+			var retained uint64
+			var before, after runtime.MemStats
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				b.StartTimer()
+				rep, err := m.Audit(context.Background(), iamkeys.WithConcurrency(benchConcurrency))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				retained += after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+				runtime.KeepAlive(rep)
+				b.StartTimer()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(retained)/float64(b.N)/float64(keys), "retained-B/key")
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(keys), "alloc-B/key")
+		})
+	}
+}
