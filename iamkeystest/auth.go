@@ -66,15 +66,30 @@ func (s *Server) authenticate(r *http.Request, body []byte, c *call) *apiError {
 		return newError(iamerr.MissingAuthenticationToken, "Request is missing Authentication Token")
 	}
 	now := s.now()
+	usable := func(k *accessKey) bool {
+		// Root keys exist only for the credential report; they do not sign.
+		return k != nil && k.owner != nil && k.status == statusActive && !now.Before(k.usableFrom)
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	k := s.keys[a.keyID]
-	// Root keys exist only for the credential report; they do not sign.
-	if k == nil || k.owner == nil || k.status != statusActive || now.Before(k.usableFrom) {
+	ok := usable(k)
+	var secret string
+	if ok {
+		secret = k.secret
+	}
+	s.mu.Unlock()
+	if !ok {
 		return newError(iamerr.InvalidClientTokenID, invalidTokenMessage)
 	}
-	if !verifySignature(r, body, a, k.secret) {
+	// The signature is checked outside the lock, so that requests do not
+	// queue behind each other's hashing.
+	if !verifySignature(s.signer, r, body, a, secret) {
 		return newError(iamerr.SignatureDoesNotMatch, signatureMessage)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k = s.keys[a.keyID]; !usable(k) { // deleted or deactivated meanwhile
+		return newError(iamerr.InvalidClientTokenID, invalidTokenMessage)
 	}
 	k.lastUsed = now
 	k.lastService = a.service
@@ -85,7 +100,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, c *call) *apiError {
 
 // verifySignature re-signs a copy of r holding only the signed headers, with
 // the same X-Amz-Date, scope and payload, and compares the signatures.
-func verifySignature(r *http.Request, body []byte, a authInfo, secret string) bool {
+func verifySignature(signer *v4.Signer, r *http.Request, body []byte, a authInfo, secret string) bool {
 	t, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil || t.UTC().Format("20060102") != a.date {
 		return false
@@ -110,7 +125,7 @@ func verifySignature(r *http.Request, body []byte, a authInfo, secret string) bo
 		payloadHash = hex.EncodeToString(sum[:])
 	}
 	creds := aws.Credentials{AccessKeyID: a.keyID, SecretAccessKey: secret}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payloadHash, a.service, a.region, t); err != nil {
+	if err := signer.SignHTTP(context.Background(), creds, req, payloadHash, a.service, a.region, t); err != nil {
 		return false
 	}
 	want := parseAuthorization(req.Header.Get("Authorization"))

@@ -1,7 +1,11 @@
 package iamkeystest
 
 import (
+	"bufio"
+	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -47,6 +51,7 @@ const maxBody = 1 << 22
 // ServeHTTP answers one Query-protocol request. The service (IAM or STS) is
 // chosen by the signing service in the SigV4 credential scope.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	c := &call{requestID: newRequestID()}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
@@ -68,13 +73,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	latency := s.latency
 	s.mu.Unlock()
 	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+		// The answer leaves latency after the request arrived, however long
+		// the server took to work it out, as from a remote service with a
+		// fixed response time.
+		w = &delayedWriter{ResponseWriter: w, until: arrived.Add(latency), ctx: r.Context()}
 	}
 
 	if e := s.throttled(); e != nil {
@@ -125,4 +127,52 @@ func parseForm(r *http.Request, body []byte) url.Values {
 		form[k] = append(form[k], vs...)
 	}
 	return form
+}
+
+// A delayedWriter holds a response back until a deadline: the first
+// WriteHeader, Write or Hijack waits for it. If the client goes away first,
+// nothing is written.
+type delayedWriter struct {
+	http.ResponseWriter
+	until  time.Time
+	ctx    context.Context
+	waited bool
+	gone   bool
+}
+
+func (d *delayedWriter) wait() {
+	if d.waited {
+		return
+	}
+	d.waited = true
+	t := time.NewTimer(time.Until(d.until))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-d.ctx.Done():
+		d.gone = true
+	}
+}
+
+func (d *delayedWriter) WriteHeader(status int) {
+	if d.wait(); !d.gone {
+		d.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (d *delayedWriter) Write(b []byte) (int, error) {
+	if d.wait(); d.gone {
+		return 0, d.ctx.Err()
+	}
+	return d.ResponseWriter.Write(b)
+}
+
+// Hijack waits, then hands over the connection (for DropConnection faults).
+func (d *delayedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	d.wait()
+	hj, ok := d.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("iamkeystest: the connection cannot be hijacked")
+	}
+	return hj.Hijack()
 }

@@ -49,8 +49,10 @@ func WithAccountID(id string) Option {
 	return optionFunc(func(cfg *config) { cfg.accountID = id })
 }
 
-// WithLatency delays every response by d of real time, before answering.
-// The default is no delay. See also Server.SetLatency.
+// WithLatency makes every response leave d of real time after its request
+// arrived, as from a remote service with a fixed response time: the server's
+// own work on the request happens within d, not on top of it. The default is
+// no delay. See also Server.SetLatency.
 func WithLatency(d time.Duration) Option {
 	return optionFunc(func(cfg *config) { cfg.latency = d })
 }

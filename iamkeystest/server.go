@@ -3,6 +3,8 @@ package iamkeystest
 import (
 	"context"
 	"fmt"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +31,8 @@ type Server struct {
 	cfg    config
 	ts     *httptest.Server
 	admin  *accessKey
-	origin time.Time // account creation time, for the credential report root row
+	origin time.Time  // account creation time, for the credential report root row
+	signer *v4.Signer // reused, so its signing-key cache serves every request
 
 	mu       sync.Mutex // guards everything below
 	users    map[string]*user
@@ -75,6 +78,7 @@ func newServer(opts ...Option) *Server {
 		o.apply(&cfg)
 	}
 	s := &Server{
+		signer:  v4.NewSigner(),
 		cfg:     cfg,
 		users:   map[string]*user{},
 		keys:    map[string]*accessKey{},
@@ -130,6 +134,11 @@ func (s *Server) ConfigFor(accessKeyID, secret string) aws.Config {
 	return aws.Config{
 		Region:       Region,
 		BaseEndpoint: aws.String(s.URL),
+		// The SDK keeps 10 idle connections per host; a concurrent client of
+		// a local server would keep opening new ones beyond that.
+		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+		}),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return creds, nil
 		}),
@@ -143,7 +152,11 @@ func (s *Server) Client(optFns ...func(*iam.Options)) *iam.Client {
 	return iam.NewFromConfig(s.Config(), optFns...)
 }
 
-// SetLatency changes the real delay applied before every answer.
+// maxIdleConnsPerHost is the idle connection pool of the clients Config and
+// Client build.
+const maxIdleConnsPerHost = 64
+
+// SetLatency changes the response time of later requests (see WithLatency).
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
