@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh runs every check of the project, as CI does: formatting, vet,
 # staticcheck, tidy modules, generated mocks up to date, the race-enabled test
-# suite, and the examples/ main job end to end against the in-memory endpoint.
+# suite, the integration suite against cmd/iamfake as an external endpoint, the
+# examples/ main job end to end, and the AWS CLI v2 against cmd/iamfake.
 # Tools come from the Go module proxy, pinned in tools/go.mod.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -35,6 +36,25 @@ fi
 
 step "go test -race"
 go test -race -count=1 ./...
+
+step "integration suite against cmd/iamfake as an external endpoint (IAMKEYS_TEST_ENDPOINT)"
+fake=$(mktemp -d)
+go build -o "$fake/iamfake" ./cmd/iamfake
+"$fake/iamfake" -addr 127.0.0.1:0 >"$fake/env" 2>"$fake/log" &
+fakepid=$!
+trap 'kill $fakepid 2>/dev/null || true; rm -rf "$before" "$fake"' EXIT
+for _ in $(seq 100); do
+	grep -q '^export AWS_REGION=' "$fake/env" 2>/dev/null && break
+	sleep 0.1
+done
+(
+	set -a
+	. "$fake/env"
+	set +a
+	IAMKEYS_TEST_ENDPOINT=$AWS_ENDPOINT_URL AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+		go test -count=1 .
+)
+kill $fakepid 2>/dev/null || true
 
 if [ -d examples/accesskeys ]; then
 	step "examples/accesskeys (the main job) against the in-memory endpoint"
