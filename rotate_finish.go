@@ -35,16 +35,11 @@ func (m *Manager) FinishRotation(ctx context.Context, r Rotation, quiet time.Dur
 	if r.Retired.IsZero() {
 		return fail(invalid("rotation", "the time the old key was deactivated is missing"))
 	}
-	unlock, ok := m.lockUser(user)
-	if !ok {
-		return fail(fmt.Errorf("%w (in this process)", ErrRotationInProgress))
-	}
-	defer unlock()
-
-	u, old, err := m.rotationKeys(ctx, r)
+	u, old, unlock, err := m.lockRotation(ctx, r)
 	if err != nil {
 		return fail(err)
 	}
+	defer unlock()
 	if old == nil {
 		return nil
 	}
@@ -91,16 +86,11 @@ func (m *Manager) RollbackRotation(ctx context.Context, r Rotation) error {
 	case r.Self:
 		return fail(invalid("rotation", "the Manager switched to the new key; rolling back would delete the key it signs with"))
 	}
-	unlock, ok := m.lockUser(user)
-	if !ok {
-		return fail(fmt.Errorf("%w (in this process)", ErrRotationInProgress))
-	}
-	defer unlock()
-
-	u, old, err := m.rotationKeys(ctx, r)
+	u, old, unlock, err := m.lockRotation(ctx, r)
 	if err != nil {
 		return fail(err)
 	}
+	defer unlock()
 	if old == nil {
 		return fail(fmt.Errorf("%w: old key %s is gone; the new key %s is kept", ErrNotFound, oldID, r.NewKey.ID))
 	}
@@ -130,6 +120,21 @@ func (m *Manager) RollbackRotation(ctx context.Context, r Rotation) error {
 	}
 	m.logger().InfoContext(ctx, "iamkeys: rolled back rotation", "user", user, "key", oldID, "new_key", r.NewKey.ID)
 	return nil
+}
+
+// lockRotation takes the in-process lock of a rotation's user and reads the
+// user and the old key (see rotationKeys). On success the caller must call
+// unlock.
+func (m *Manager) lockRotation(ctx context.Context, r Rotation) (u User, old *Key, unlock func(), err error) {
+	unlock, ok := m.lockUser(r.UserName)
+	if !ok {
+		return User{}, nil, nil, fmt.Errorf("%w (in this process)", ErrRotationInProgress)
+	}
+	if u, old, err = m.rotationKeys(ctx, r); err != nil {
+		unlock()
+		return User{}, nil, nil, err
+	}
+	return u, old, unlock, nil
 }
 
 // rotationKeys reads the user of a rotation, checks it is the same user
