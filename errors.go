@@ -154,6 +154,7 @@ type InputError struct {
 	Rule  string // e.g. "must be 1 to 64 characters"
 }
 
+// Error formats the error as "invalid <field>: <rule>".
 func (e *InputError) Error() string { return "invalid " + e.Field + ": " + e.Rule }
 
 // Is reports whether target is ErrInvalidInput.

@@ -356,6 +356,7 @@ type RotationError struct {
 	Err           error
 }
 
+// Error formats the error as "step (new key ID deleted|still exists): cause".
 func (e *RotationError) Error() string {
 	var b strings.Builder
 	b.WriteString(string(e.Step))
@@ -385,6 +386,7 @@ type SlotError struct {
 	Err     error
 }
 
+// Error names the sentinel and describes the key in the other slot.
 func (e *SlotError) Error() string {
 	return fmt.Sprintf("%v: %s is %s, created %s, last used %s", e.Err, e.Key.ID, e.Key.Status,
 		e.Key.Created.UTC().Format(time.RFC3339), e.LastUse)
