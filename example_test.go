@@ -343,3 +343,20 @@ func ExampleManager_Users() {
 	// bob arn:aws:iam::123456789012:user/bob
 	// carol arn:aws:iam::123456789012:user/carol
 }
+
+func ExampleNewFromConfig() {
+	srv := iamkeystest.NewServer()
+	defer srv.Close()
+
+	// In production: cfg, err := config.LoadDefaultConfig(ctx). A Manager
+	// built from an aws.Config can also rotate its own credentials.
+	cfg := srv.Config()
+	m, err := iamkeys.NewFromConfig(cfg, iamkeys.WithPageSize(1000))
+	if err != nil {
+		log.Fatal(err)
+	}
+	keys, err := m.ListKeys(context.Background(), srv.AdminUserName())
+	fmt.Println(len(keys), err)
+	// Output:
+	// 1 <nil>
+}
