@@ -37,6 +37,9 @@ fi
 step "go test -race"
 go test -race -count=1 ./...
 
+step "benchmarks, run once each so they keep working (figures and full runs: BENCHMARKS.md)"
+go test -run '^$' -bench 'Overhead|Rotate|AuditReport|AuditMemory' -benchtime 1x .
+
 step "integration suite against cmd/iamfake as an external endpoint (IAMKEYS_TEST_ENDPOINT)"
 fake=$(mktemp -d)
 go build -o "$fake/iamfake" ./cmd/iamfake
