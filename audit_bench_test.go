@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iamkeys/iamkeys"
@@ -176,6 +178,13 @@ func BenchmarkAuditLive(b *testing.B) {
 			// the audit's scheduling.
 			measured := time.Duration(reqs * naivePerRequest * 1e6 / float64(c))
 			b.ReportMetric(float64(perOp)/float64(measured), "x-ideal-at-measured-latency")
+			// And against the floor of this machine: the same number of
+			// requests sent by C goroutines straight through the SDK, no
+			// audit at all. Its own x-ideal is the best any client reaches
+			// here; the audit's ratio to it is what the audit adds.
+			floor := sdkFloor(b, srv, int(reqs), c)
+			b.ReportMetric(float64(floor)/float64(ideal), "sdk-floor-x-ideal")
+			b.ReportMetric(float64(perOp)/float64(floor), "x-sdk-floor")
 			b.ReportMetric(float64(naive)/float64(perOp), "x-faster-than-naive")
 			b.ReportMetric(naive.Seconds(), "naive-s")
 			b.ReportMetric(naivePerRequest, "naive-ms/request")
@@ -291,4 +300,30 @@ func BenchmarkAuditMemory(b *testing.B) {
 			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(keys), "alloc-B/key")
 		})
 	}
+}
+
+// sdkFloor sends n GetAccessKeyLastUsed requests from c goroutines straight
+// through the SDK and returns how long they took.
+func sdkFloor(b *testing.B, srv *iamkeystest.Server, n, c int) time.Duration {
+	b.Helper()
+	client := srv.Client()
+	id := srv.Keys(srv.AdminUserName())[0].ID
+	in := &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				if _, err := client.GetAccessKeyLastUsed(context.Background(), in); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
 }
