@@ -80,6 +80,7 @@ func (s *Server) opCreateAccessKey(c *call) (any, *apiError) {
 func (s *Server) opListAccessKeys(c *call) (any, *apiError) {
 	var v validator
 	optionalUser(c, &v)
+	pr := readPageRequest(c, &v)
 	if e := v.err(); e != nil {
 		return nil, e
 	}
@@ -88,10 +89,7 @@ func (s *Server) opListAccessKeys(c *call) (any, *apiError) {
 		return nil, e
 	}
 	keys := sortedKeys(u.keys)
-	p, e := paginate(c, len(keys), func(i int) string { return keySortKey(keys[i]) })
-	if e != nil {
-		return nil, e
-	}
+	p := pr.page(len(keys), func(i int) string { return keySortKey(keys[i]) })
 	res := xmlListAccessKeysResult{IsTruncated: p.truncated, Marker: p.marker}
 	res.AccessKeyMetadata.Members = []xmlAccessKey{}
 	for _, k := range keys[p.start:p.end] {

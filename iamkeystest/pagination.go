@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/iamkeys/iamkeys/internal/iamerr"
 	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
@@ -19,42 +18,55 @@ type page struct {
 	marker     string // set only when truncated (iam-reference §8.2)
 }
 
-// paginate reads MaxItems and Marker from c and returns the page of n sorted
-// items whose sort keys key(i) are ascending. The marker names the first item
-// of the next page, so deletions between pages do not skip items.
-func paginate(c *call, n int, key func(i int) string) (page, *apiError) {
-	maxItems := 100
+// A pageRequest is a listing's MaxItems and Marker, read and checked before
+// anything is looked up (iam-reference §1.4: constraints before existence).
+type pageRequest struct {
+	maxItems int
+	after    string // the sort key of the first item of the page, from Marker
+}
+
+// readPageRequest reads MaxItems (1..1000, default 100) and Marker from c,
+// adding their violations to v.
+func readPageRequest(c *call, v *validator) pageRequest {
+	pr := pageRequest{maxItems: 100}
 	if c.has("MaxItems") {
-		v, err := strconv.Atoi(c.form.Get("MaxItems"))
-		var val validator
+		n, err := strconv.Atoi(c.form.Get("MaxItems"))
 		switch {
 		case err != nil:
-			val.add("maxItems", "be an integer")
-		case v < 1:
-			val.add("maxItems", "have value greater than or equal to 1")
-		case v > iammodel.MaxMaxItems:
-			val.add("maxItems", "have value less than or equal to 1000")
+			v.add("maxItems", "be an integer")
+		case n < iammodel.MinMaxItems:
+			v.add("maxItems", "have value greater than or equal to 1")
+		case n > iammodel.MaxMaxItems:
+			v.add("maxItems", "have value less than or equal to 1000")
+		default:
+			pr.maxItems = n
 		}
-		if e := val.err(); e != nil {
-			return page{}, e
-		}
-		maxItems = v
 	}
-	start := 0
 	if c.has("Marker") {
 		raw, err := base64.RawURLEncoding.DecodeString(c.form.Get("Marker"))
 		after, ok := strings.CutPrefix(string(raw), markerPrefix)
 		if err != nil || !ok {
-			return page{}, newError(iamerr.ValidationError, "Invalid Marker.")
+			v.special = "Invalid Marker."
 		}
-		for start < n && key(start) < after {
+		pr.after = after
+	}
+	return pr
+}
+
+// page returns the requested page of n items whose sort keys key(i) are
+// ascending. The marker names the first item of the next page, so deletions
+// between pages do not skip items.
+func (pr pageRequest) page(n int, key func(i int) string) page {
+	start := 0
+	if pr.after != "" {
+		for start < n && key(start) < pr.after {
 			start++
 		}
 	}
-	p := page{start: start, end: min(start+maxItems, n)}
+	p := page{start: start, end: min(start+pr.maxItems, n)}
 	if p.end < n {
 		p.truncated = true
 		p.marker = base64.RawURLEncoding.EncodeToString([]byte(markerPrefix + key(p.end)))
 	}
-	return p, nil
+	return p
 }

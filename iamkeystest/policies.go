@@ -130,6 +130,7 @@ func (s *Server) opDeleteUserPolicy(c *call) (any, *apiError) {
 
 func (s *Server) opListUserPolicies(c *call) (any, *apiError) {
 	var v validator
+	pr := readPageRequest(c, &v)
 	u, e := s.requireUser(c, &v)
 	if e != nil {
 		return nil, e
@@ -139,10 +140,7 @@ func (s *Server) opListUserPolicies(c *call) (any, *apiError) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	p, e := paginate(c, len(names), func(i int) string { return names[i] })
-	if e != nil {
-		return nil, e
-	}
+	p := pr.page(len(names), func(i int) string { return names[i] })
 	res := xmlListUserPoliciesResult{IsTruncated: p.truncated, Marker: p.marker}
 	res.PolicyNames.Members = append([]string{}, names[p.start:p.end]...)
 	return res, nil

@@ -149,16 +149,14 @@ func (s *Server) opUntagUser(c *call) (any, *apiError) {
 
 func (s *Server) opListUserTags(c *call) (any, *apiError) {
 	var v validator
+	pr := readPageRequest(c, &v)
 	u, e := s.requireUser(c, &v)
 	if e != nil {
 		return nil, e
 	}
 	tags := append([]tag(nil), u.tags...)
 	sort.Slice(tags, func(i, j int) bool { return tags[i].key < tags[j].key })
-	p, e := paginate(c, len(tags), func(i int) string { return tags[i].key })
-	if e != nil {
-		return nil, e
-	}
+	p := pr.page(len(tags), func(i int) string { return tags[i].key })
 	res := xmlListUserTagsResult{IsTruncated: p.truncated, Marker: p.marker}
 	res.Tags.Members = []xmlTag{}
 	for _, t := range tags[p.start:p.end] {

@@ -69,7 +69,7 @@ func (s *Server) targetUser(c *call) (*user, *apiError) {
 // requireUser validates a required UserName (1–128) and looks it up.
 func (s *Server) requireUser(c *call, v *validator) (*user, *apiError) {
 	if v.required(c, "UserName", "userName") {
-		v.userName(c.form.Get("UserName"), 128)
+		v.userName(c.form.Get("UserName"), iammodel.MaxUserName)
 	}
 	if e := v.err(); e != nil {
 		return nil, e
@@ -107,7 +107,7 @@ func (s *Server) opCreateUser(c *call) (any, *apiError) {
 func (s *Server) opGetUser(c *call) (any, *apiError) {
 	var v validator
 	if c.has("UserName") {
-		v.userName(c.form.Get("UserName"), 128)
+		v.userName(c.form.Get("UserName"), iammodel.MaxUserName)
 	}
 	if e := v.err(); e != nil {
 		return nil, e
@@ -145,6 +145,7 @@ func (s *Server) opListUsers(c *call) (any, *apiError) {
 			v.pattern("pathPrefix", prefix, iammodel.PathPrefix)
 		}
 	}
+	pr := readPageRequest(c, &v)
 	if e := v.err(); e != nil {
 		return nil, e
 	}
@@ -155,10 +156,7 @@ func (s *Server) opListUsers(c *call) (any, *apiError) {
 		}
 	}
 	sortUsers(users)
-	p, e := paginate(c, len(users), func(i int) string { return strings.ToLower(users[i].name) })
-	if e != nil {
-		return nil, e
-	}
+	p := pr.page(len(users), func(i int) string { return strings.ToLower(users[i].name) })
 	res := xmlListUsersResult{IsTruncated: p.truncated, Marker: p.marker}
 	res.Users.Members = []xmlUser{}
 	for _, u := range users[p.start:p.end] {

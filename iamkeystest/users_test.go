@@ -251,16 +251,40 @@ func TestListUsersPagination(t *testing.T) {
 	}
 }
 
+// TestPaginationErrors pins iam-reference §1.4 for every listing: MaxItems
+// outside 1..1000 and an unparseable Marker are ValidationError 400, checked
+// before the user is looked up (a missing user still gets ValidationError).
 func TestPaginationErrors(t *testing.T) {
 	_, c, _ := newServer(t)
 	ctx := context.Background()
-	for _, n := range []int32{0, 1001} {
-		_, err := c.ListUsers(ctx, &iam.ListUsersInput{MaxItems: aws.Int32(n)})
-		wantAPIError(t, err, "ValidationError", 400)
+	nobody := aws.String("nobody")
+	lists := map[string]func(maxItems *int32, marker *string) error{
+		"ListUsers": func(n *int32, m *string) error {
+			_, err := c.ListUsers(ctx, &iam.ListUsersInput{MaxItems: n, Marker: m})
+			return err
+		},
+		"ListAccessKeys": func(n *int32, m *string) error {
+			_, err := c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: nobody, MaxItems: n, Marker: m})
+			return err
+		},
+		"ListUserPolicies": func(n *int32, m *string) error {
+			_, err := c.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: nobody, MaxItems: n, Marker: m})
+			return err
+		},
+		"ListUserTags": func(n *int32, m *string) error {
+			_, err := c.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: nobody, MaxItems: n, Marker: m})
+			return err
+		},
 	}
-	_, err := c.ListUsers(ctx, &iam.ListUsersInput{Marker: aws.String("garbage")})
-	if ae := wantAPIError(t, err, "ValidationError", 400); ae.ErrorMessage() != "Invalid Marker." {
-		t.Errorf("message %q", ae.ErrorMessage())
+	for name, list := range lists {
+		t.Run(name, func(t *testing.T) {
+			for _, n := range []int32{0, 1001} {
+				wantAPIError(t, list(aws.Int32(n), nil), "ValidationError", 400)
+			}
+			if ae := wantAPIError(t, list(nil, aws.String("garbage")), "ValidationError", 400); ae.ErrorMessage() != "Invalid Marker." {
+				t.Errorf("message %q", ae.ErrorMessage())
+			}
+		})
 	}
 }
 
