@@ -119,10 +119,12 @@ func verifySignature(signer *v4.Signer, r *http.Request, body []byte, a authInfo
 			req.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
 		}
 	}
-	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
-	if payloadHash == "" {
-		sum := sha256.Sum256(body)
-		payloadHash = hex.EncodeToString(sum[:])
+	// The signature covers the hash of the body actually received: a client
+	// that declares one payload hash and sends another body is refused.
+	sum := sha256.Sum256(body)
+	payloadHash := hex.EncodeToString(sum[:])
+	if declared := r.Header.Get("X-Amz-Content-Sha256"); declared != "" && declared != payloadHash {
+		return false
 	}
 	creds := aws.Credentials{AccessKeyID: a.keyID, SecretAccessKey: secret}
 	if err := signer.SignHTTP(context.Background(), creds, req, payloadHash, a.service, a.region, t); err != nil {

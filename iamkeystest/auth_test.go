@@ -2,6 +2,8 @@ package iamkeystest_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -120,4 +123,42 @@ func TestGetCallerIdentity(t *testing.T) {
 	_, err = sts.NewFromConfig(s.ConfigFor(k.ID, strings.Repeat("y", 40)), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} }).
 		GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	wantAPIError(t, err, "SignatureDoesNotMatch", 403)
+}
+
+// TestSignatureCoversTheBody: a request signed for one body and sent with
+// another is refused, whether or not it declares the signed payload's hash
+// in X-Amz-Content-Sha256, and nothing is applied.
+func TestSignatureCoversTheBody(t *testing.T) {
+	s, _, _ := newServer(t)
+	mustUser(t, s, "victim")
+	admin := s.AdminCredentials()
+	signed := "Action=ListUsers&Version=2010-05-08"
+	sent := "Action=DeleteUser&UserName=victim&Version=2010-05-08"
+	sum := sha256.Sum256([]byte(signed))
+	hash := hex.EncodeToString(sum[:])
+	for _, declare := range []bool{true, false} {
+		req, err := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader(sent))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if declare {
+			req.Header.Set("X-Amz-Content-Sha256", hash)
+		}
+		if err := v4.NewSigner().SignHTTP(context.Background(), admin, req, hash, "iam", iamkeystest.Region, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || !strings.Contains(string(body), "<Code>SignatureDoesNotMatch</Code>") {
+			t.Errorf("declared hash %v: status %d, body %s; want 403 SignatureDoesNotMatch", declare, resp.StatusCode, body)
+		}
+		if _, ok := s.User("victim"); !ok {
+			t.Fatalf("declared hash %v: the unsigned body was applied", declare)
+		}
+	}
 }
