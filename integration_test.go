@@ -377,3 +377,30 @@ func TestDeleteUserRefusedWhileKeysRemain(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestEnsureUserWithPathTagsAndBoundary(t *testing.T) {
+	tg := newTarget(t)
+	tg.needServer(t) // the boundary policy must exist on a real account
+	ctx := context.Background()
+	name := tg.user(t, "bounded")
+	const boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	u, err := tg.m.EnsureUser(ctx, name, iamkeys.WithPath("/team/"), iamkeys.WithPermissionsBoundary(boundary),
+		iamkeys.WithTags(map[string]string{"team": "data"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.Created || u.Path != "/team/" || u.PermissionsBoundary != boundary || u.Tags["team"] != "data" || !strings.HasSuffix(u.ARN, ":user/team/"+name) {
+		t.Fatalf("created user = %+v", u)
+	}
+	// Again with another tag: the user is kept, the tag added.
+	u, err = tg.m.EnsureUser(ctx, name, iamkeys.WithTags(map[string]string{"team": "data", "owner": "ops"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Created || !u.TagsChanged || u.PermissionsBoundary != boundary {
+		t.Fatalf("second EnsureUser = %+v", u)
+	}
+	if info, _ := tg.srv.User(name); info.Tags["owner"] != "ops" || info.Tags["team"] != "data" {
+		t.Errorf("tags on the endpoint = %v", info.Tags)
+	}
+}

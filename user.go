@@ -24,6 +24,9 @@ type User struct {
 	Path    string
 	Created time.Time
 	Tags    map[string]string // nil when the listing did not include tags
+	// PermissionsBoundary is the ARN of the user's permissions boundary
+	// policy, or "" (also when the listing did not include it).
+	PermissionsBoundary string
 }
 
 func userFrom(u *types.User) User {
@@ -36,6 +39,9 @@ func userFrom(u *types.User) User {
 		ARN:     aws.ToString(u.Arn),
 		Path:    aws.ToString(u.Path),
 		Created: aws.ToTime(u.CreateDate),
+	}
+	if u.PermissionsBoundary != nil {
+		out.PermissionsBoundary = aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn)
 	}
 	if len(u.Tags) > 0 {
 		out.Tags = make(map[string]string, len(u.Tags))

@@ -10,6 +10,8 @@ type UserInfo struct {
 	Path    string
 	Created time.Time
 	Tags    map[string]string // nil when the user has no tags
+
+	PermissionsBoundary string // the boundary policy ARN, or ""
 }
 
 // KeyInfo describes an access key held by the server, secret included.
@@ -188,7 +190,7 @@ func (s *Server) UserPolicy(user, policy string) (string, bool) {
 }
 
 func (s *Server) userInfo(u *user) UserInfo {
-	info := UserInfo{Name: u.name, ID: u.id, ARN: u.arn(s.cfg.accountID), Path: u.path, Created: u.created}
+	info := UserInfo{Name: u.name, ID: u.id, ARN: u.arn(s.cfg.accountID), Path: u.path, Created: u.created, PermissionsBoundary: u.boundary}
 	if len(u.tags) > 0 {
 		info.Tags = make(map[string]string, len(u.tags))
 		for _, t := range u.tags {

@@ -24,6 +24,7 @@ type user struct {
 	id       string
 	path     string
 	created  time.Time
+	boundary string            // permissions boundary policy ARN, or ""
 	tags     []tag             // in insertion order; keys unique case-insensitively
 	policies map[string]string // inline policy name → document, verbatim
 	keys     []*accessKey

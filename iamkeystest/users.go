@@ -1,12 +1,18 @@
 package iamkeystest
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
 	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
+
+// policyARN is the form of a managed policy ARN, AWS's or the account's. The
+// server does not model managed policies, so any such ARN is accepted as a
+// permissions boundary.
+var policyARN = regexp.MustCompile(`^arn:aws[\w-]*:iam::(aws|\d{12}):policy/[\x21-\x7E]+$`)
 
 // xmlUser is the User shape of CreateUser, GetUser and ListUsers.
 type xmlUser struct {
@@ -16,6 +22,14 @@ type xmlUser struct {
 	Arn        string      `xml:"Arn"`
 	CreateDate string      `xml:"CreateDate"`
 	Tags       *xmlTagList `xml:"Tags,omitempty"`
+
+	PermissionsBoundary *xmlBoundary `xml:"PermissionsBoundary,omitempty"`
+}
+
+// xmlBoundary is a user's permissions boundary (iam-reference §3.1).
+type xmlBoundary struct {
+	PermissionsBoundaryType string `xml:"PermissionsBoundaryType"`
+	PermissionsBoundaryArn  string `xml:"PermissionsBoundaryArn"`
 }
 
 type xmlUserResult struct {
@@ -33,7 +47,8 @@ type xmlUserList struct {
 	Members []xmlUser `xml:"member"`
 }
 
-// xmlOf renders u; withTags adds its tags (never in ListUsers).
+// xmlOf renders u; withTags adds its tags and permissions boundary, which
+// ListUsers never shows (iam-reference §3.4).
 func (s *Server) xmlOf(u *user, withTags bool) xmlUser {
 	x := xmlUser{
 		Path:       u.path,
@@ -41,6 +56,9 @@ func (s *Server) xmlOf(u *user, withTags bool) xmlUser {
 		UserID:     u.id,
 		Arn:        u.arn(s.cfg.accountID),
 		CreateDate: isoTime(u.created),
+	}
+	if withTags && u.boundary != "" {
+		x.PermissionsBoundary = &xmlBoundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: u.boundary}
 	}
 	if withTags && len(u.tags) > 0 {
 		x.Tags = &xmlTagList{}
@@ -88,6 +106,10 @@ func (s *Server) opCreateUser(c *call) (any, *apiError) {
 		path = c.form.Get("Path")
 		v.path(path)
 	}
+	boundary := c.form.Get("PermissionsBoundary")
+	if c.has("PermissionsBoundary") {
+		v.length("permissionsBoundary", boundary, 20, 2048)
+	}
 	tags := parseTags(c, "Tags")
 	validateTags(&v, tags)
 	if e := v.err(); e != nil {
@@ -96,12 +118,22 @@ func (s *Server) opCreateUser(c *call) (any, *apiError) {
 	if e := duplicateTagKeys(tags); e != nil {
 		return nil, e
 	}
+	if boundary != "" && !policyARN.MatchString(boundary) {
+		// iam-reference §3.1: a malformed boundary ARN is InvalidInput.
+		return nil, newError(iamerr.InvalidInput, "ARN "+boundary+" is not valid.")
+	}
 	u, e := s.createUser(name, path, tags)
 	if e != nil {
 		return nil, e
 	}
-	// iam-reference §3.1: Tags only when tags were supplied.
-	return xmlUserResult{User: s.xmlOf(u, len(tags) > 0)}, nil
+	u.boundary = boundary
+	// iam-reference §3.1: Tags only when tags were supplied; the boundary
+	// only when set.
+	x := s.xmlOf(u, true)
+	if len(tags) == 0 {
+		x.Tags = nil
+	}
+	return xmlUserResult{User: x}, nil
 }
 
 func (s *Server) opGetUser(c *call) (any, *apiError) {

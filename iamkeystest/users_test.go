@@ -337,3 +337,48 @@ func TestUserTags(t *testing.T) {
 	_, err = c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("erin"), Tags: []types.Tag{{Key: aws.String("x"), Value: aws.String("1")}, {Key: aws.String("X"), Value: aws.String("2")}}})
 	wantAPIError(t, err, "InvalidInput", 400)
 }
+
+// TestPermissionsBoundary pins iam-reference §3.1/§3.2/§3.4: CreateUser and
+// GetUser show a boundary only when set, ListUsers never; a malformed ARN is
+// InvalidInput and a too-short one ValidationError.
+func TestPermissionsBoundary(t *testing.T) {
+	s, c, _ := newServer(t)
+	ctx := context.Background()
+	const arn = "arn:aws:iam::123456789012:policy/Boundary"
+	out, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bounded"), PermissionsBoundary: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb := out.User.PermissionsBoundary; pb == nil || aws.ToString(pb.PermissionsBoundaryArn) != arn || pb.PermissionsBoundaryType != types.PermissionsBoundaryAttachmentTypePolicy {
+		t.Errorf("CreateUser boundary = %+v", pb)
+	}
+	got, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bounded")})
+	if err != nil || got.User.PermissionsBoundary == nil || aws.ToString(got.User.PermissionsBoundary.PermissionsBoundaryArn) != arn {
+		t.Errorf("GetUser = %+v, %v", got, err)
+	}
+	if info, _ := s.User("bounded"); info.PermissionsBoundary != arn {
+		t.Errorf("UserInfo boundary = %q", info.PermissionsBoundary)
+	}
+	list, err := c.ListUsers(ctx, &iam.ListUsersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range list.Users {
+		if u.PermissionsBoundary != nil {
+			t.Errorf("ListUsers shows the boundary of %s", aws.ToString(u.UserName))
+		}
+	}
+	plain, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("plain")})
+	if err != nil || plain.User.PermissionsBoundary != nil {
+		t.Errorf("a user without a boundary shows one: %+v, %v", plain, err)
+	}
+	_, err = c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bad"), PermissionsBoundary: aws.String("not-an-arn-at-all-really")})
+	if ae := wantAPIError(t, err, "InvalidInput", 400); ae.ErrorMessage() != "ARN not-an-arn-at-all-really is not valid." {
+		t.Errorf("message %q", ae.ErrorMessage())
+	}
+	_, err = c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bad"), PermissionsBoundary: aws.String("arn:short")})
+	wantAPIError(t, err, "ValidationError", 400)
+	if _, ok := s.User("bad"); ok {
+		t.Errorf("a refused CreateUser created the user")
+	}
+}
