@@ -1,6 +1,7 @@
 package iamkeystest
 
 import (
+	"math"
 	"net/http"
 	"time"
 
@@ -118,9 +119,9 @@ func (s *Server) faultMessage(code string, c *call) string {
 // throttleState is the deterministic fraction accumulator and the real-time
 // token bucket.
 type throttleState struct {
-	acc    float64
-	tokens float64
-	last   time.Time
+	requests int // requests seen by WithThrottleFraction
+	tokens   float64
+	last     time.Time
 }
 
 // throttled applies WithThrottleFraction and WithRateLimit to one request.
@@ -129,11 +130,12 @@ func (s *Server) throttled() *apiError {
 	defer s.mu.Unlock()
 	limited := false
 	if f := s.cfg.throttleFraction; f > 0 {
-		s.throttle.acc += f
-		if s.throttle.acc >= 1 {
-			s.throttle.acc--
-			limited = true
-		}
+		// Request n is throttled when n·f reaches a new whole number, so
+		// exactly every (1/f)-th request is, without drift from adding up
+		// floating-point fractions.
+		s.throttle.requests++
+		n := float64(s.throttle.requests)
+		limited = math.Floor(n*f+1e-9) > math.Floor((n-1)*f+1e-9)
 	}
 	if rate := s.cfg.ratePerSecond; rate > 0 && !limited {
 		now := time.Now()

@@ -3,6 +3,7 @@ package iamkeystest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -91,26 +92,41 @@ func TestFailNextAmbiguous(t *testing.T) {
 	}
 }
 
+// TestThrottleFraction: exactly every (1/f)-th request is throttled, with no
+// drift for fractions such as 0.1 that floating point cannot hold exactly.
 func TestThrottleFraction(t *testing.T) {
-	s, c, _ := newServer(t, iamkeystest.WithThrottleFraction(0.25))
-	ctx := context.Background()
-	throttled := 0
-	for range 20 {
-		_, err := c.ListUsers(ctx, &iam.ListUsersInput{})
-		if err != nil {
-			// iam-reference §6.1: Throttling is 400 "Rate exceeded".
-			ae := wantAPIError(t, err, "Throttling", 400)
-			if ae.ErrorMessage() != "Rate exceeded" {
-				t.Errorf("message %q", ae.ErrorMessage())
+	for _, tt := range []struct {
+		f    float64
+		want []int // the throttled requests among the first 20, from 1
+	}{
+		{0.25, []int{4, 8, 12, 16, 20}},
+		{0.1, []int{10, 20}},
+		{0.3, []int{4, 7, 10, 14, 17, 20}},
+		{1, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}},
+		{-1, nil},
+	} {
+		t.Run(fmt.Sprint(tt.f), func(t *testing.T) {
+			s, c, _ := newServer(t, iamkeystest.WithThrottleFraction(tt.f))
+			ctx := context.Background()
+			var throttled []int
+			for i := 1; i <= 20; i++ {
+				_, err := c.ListUsers(ctx, &iam.ListUsersInput{})
+				if err != nil {
+					// iam-reference §6.1: Throttling is 400 "Rate exceeded".
+					ae := wantAPIError(t, err, "Throttling", 400)
+					if ae.ErrorMessage() != "Rate exceeded" {
+						t.Errorf("message %q", ae.ErrorMessage())
+					}
+					throttled = append(throttled, i)
+				}
 			}
-			throttled++
-		}
-	}
-	if throttled != 5 {
-		t.Errorf("throttled %d of 20, want 5", throttled)
-	}
-	if n := s.Calls("ListUsers"); n != 20 {
-		t.Errorf("Calls = %d, want 20 (throttled requests count)", n)
+			if fmt.Sprint(throttled) != fmt.Sprint(tt.want) {
+				t.Errorf("throttled requests %v, want %v", throttled, tt.want)
+			}
+			if n := s.Calls("ListUsers"); n != 20 {
+				t.Errorf("Calls = %d, want 20 (throttled requests count)", n)
+			}
+		})
 	}
 }
 

@@ -116,7 +116,7 @@ func (s *Server) opGetAccessKeyLastUsed(c *call) (any, *apiError) {
 	if k == nil || k.owner == nil {
 		// iam-reference §8.1: an unknown key is AccessDenied 403, not NoSuchEntity.
 		return nil, newError(iamerr.AccessDenied, "User: "+c.caller.owner.arn(s.cfg.accountID)+
-			" is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key "+id)
+			" is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key "+id)
 	}
 	res := xmlGetAccessKeyLastUsedResult{UserName: k.owner.name}
 	res.AccessKeyLastUsed = xmlAccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}

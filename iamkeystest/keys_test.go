@@ -168,7 +168,7 @@ func TestGetAccessKeyLastUsed(t *testing.T) {
 	// iam-reference §8.1: unknown key → AccessDenied 403, not NoSuchEntity.
 	_, err = c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String("AKIAIOSFODNN7EXAMPLE")})
 	ae := wantAPIError(t, err, "AccessDenied", 403)
-	want := "User: arn:aws:iam::123456789012:user/admin is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE"
+	want := "User: arn:aws:iam::123456789012:user/admin is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE" // iam-reference §3.11, recorded from AWS: no colon
 	if ae.ErrorMessage() != want {
 		t.Errorf("message %q", ae.ErrorMessage())
 	}

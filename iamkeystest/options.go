@@ -65,11 +65,12 @@ func WithPropagationDelay(d time.Duration) Option {
 	return optionFunc(func(cfg *config) { cfg.propagation = d })
 }
 
-// WithThrottleFraction answers that fraction of requests (0 to 1) with
-// Throttling (400, "Rate exceeded"). The choice is deterministic: a fraction
-// of 0.25 throttles every fourth request. The default is 0.
+// WithThrottleFraction answers that fraction of requests (0 to 1; values
+// outside are taken as 0 or 1) with Throttling (400, "Rate exceeded"). The
+// choice is deterministic: a fraction of 0.25 throttles the 4th, 8th, 12th
+// ... request. The default is 0.
 func WithThrottleFraction(f float64) Option {
-	return optionFunc(func(cfg *config) { cfg.throttleFraction = f })
+	return optionFunc(func(cfg *config) { cfg.throttleFraction = min(max(f, 0), 1) })
 }
 
 // WithRateLimit applies a token bucket in real time, refilled at perSecond
