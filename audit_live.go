@@ -2,6 +2,7 @@ package iamkeys
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -71,20 +72,57 @@ func (m *Manager) auditUserLive(ctx context.Context, u User) (auditUser, []Incom
 		return au, []Incomplete{{Op: "ListAccessKeys", UserName: u.Name, UserID: u.ID, ARN: u.ARN, Err: err}}
 	}
 	var bad []Incomplete
+	var denied []int // keys IAM said AccessDenied for: perhaps deleted since the listing
 	au.keys = make([]AuditedKey, 0, len(keys))
 	for _, k := range keys {
 		ak := AuditedKey{UserName: u.Name, UserID: u.ID, ARN: u.ARN, KeyID: k.ID, Status: k.Status, Created: k.Created}
 		lu, err := m.LastUsed(ctx, k.ID)
 		ak.DataTime = m.cfg.clock.Now()
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrAccessDenied):
+			denied = append(denied, len(au.keys))
+			fallthrough
+		case err != nil:
 			ak.LastUseUnknown = true
 			bad = append(bad, Incomplete{Op: "GetAccessKeyLastUsed", UserName: u.Name, UserID: u.ID, ARN: u.ARN, KeyID: k.ID, Err: err})
-		} else if lu.Used {
+		case lu.Used:
 			ak.Used, ak.LastUsed, ak.LastService, ak.LastRegion = true, lu.At, lu.Service, lu.Region
 		}
 		au.keys = append(au.keys, ak)
 	}
+	if len(denied) > 0 {
+		au.keys, bad = m.dropDeletedKeys(ctx, u.Name, au.keys, bad, denied)
+	}
 	return au, bad
+}
+
+// dropDeletedKeys handles the keys at the indexes denied, for which IAM
+// answered GetAccessKeyLastUsed with AccessDenied: IAM's answer for a key
+// that does not exist (iam-reference §3.11), so for one deleted since the
+// listing as well as for a permission problem. The user's keys are listed
+// once more; a key no longer there is dropped with its Incomplete entry, a
+// key still there stays incomplete.
+func (m *Manager) dropDeletedKeys(ctx context.Context, user string, keys []AuditedKey, bad []Incomplete, denied []int) ([]AuditedKey, []Incomplete) {
+	current, err := m.ListKeys(ctx, user)
+	if err != nil {
+		return keys, bad // the entries stay incomplete
+	}
+	listed := make(map[string]bool, len(current))
+	for _, k := range current {
+		listed[k.ID] = true
+	}
+	gone := make(map[string]bool)
+	for _, i := range denied {
+		if !listed[keys[i].KeyID] {
+			gone[keys[i].KeyID] = true
+		}
+	}
+	if len(gone) == 0 {
+		return keys, bad
+	}
+	keys = slices.DeleteFunc(keys, func(k AuditedKey) bool { return gone[k.KeyID] })
+	bad = slices.DeleteFunc(bad, func(in Incomplete) bool { return gone[in.KeyID] })
+	return keys, bad
 }
 
 // auditManager returns a Manager for one audit: the same client and

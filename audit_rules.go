@@ -106,7 +106,7 @@ func (u *auditUser) findings(now time.Time, th AuditThresholds) []Finding {
 			Slot:     k.Slot,
 			Status:   k.Status,
 			DataTime: k.DataTime,
-			Controls: slices.Clone(controls),
+			Controls: append([]string{}, controls...), // [] in JSON, never null
 			Action:   a,
 			Detail:   fmt.Sprintf(format, args...),
 		}})
@@ -119,6 +119,9 @@ func (u *auditUser) findings(now time.Time, th AuditThresholds) []Finding {
 			continue
 		}
 		if k.Status != StatusActive {
+			if k.LastUseUnknown {
+				continue // it may have been used yesterday; the key is in Incomplete
+			}
 			since, what := lastActivity(k)
 			if over(now, since, th.InactiveMaxAge) {
 				add(i, RuleInactiveKeyLingering, RemedyDelete, "inactive; %s, %d days ago (limit %d)", what, ageDays(now, since), th.InactiveMaxAge)
@@ -170,7 +173,7 @@ func (u *auditUser) findings(now time.Time, th AuditThresholds) []Finding {
 	}
 	target := -1
 	if len(active) >= 2 {
-		target = u.leastRecentlyUsed(active)
+		target = u.deactivationTarget(now, th, active)
 		if unfinished {
 			target = old
 		}
@@ -221,12 +224,25 @@ func (u *auditUser) unfinishedRotation(now time.Time, th AuditThresholds) (old, 
 	return 0, 0, false
 }
 
-// leastRecentlyUsed returns the key among idx that was used least recently
-// (never used, or unknown, first), the older one on a tie.
-func (u *auditUser) leastRecentlyUsed(idx []int) int {
+// deactivationTarget returns the key among idx to deactivate: the one used
+// least recently (never used first, the older one on a tie) among those whose
+// use is known. A new key not yet used but still within its grace period is
+// taken only when there is no other (it is mid-rotation: its consumers are
+// being moved to it), and a key whose last use could not be read only as a
+// last resort (it may be in use right now).
+func (u *auditUser) deactivationTarget(now time.Time, th AuditThresholds, idx []int) int {
+	class := func(k *AuditedKey) int {
+		switch {
+		case k.LastUseUnknown:
+			return 2
+		case !k.Used && !over(now, k.Created, th.NewKeyGrace):
+			return 1
+		}
+		return 0
+	}
 	return slices.MinFunc(idx, func(a, b int) int {
 		ka, kb := &u.keys[a], &u.keys[b]
-		return cmp.Or(ka.LastUsed.Compare(kb.LastUsed), ka.Created.Compare(kb.Created), cmp.Compare(a, b))
+		return cmp.Or(cmp.Compare(class(ka), class(kb)), ka.LastUsed.Compare(kb.LastUsed), ka.Created.Compare(kb.Created), cmp.Compare(a, b))
 	})
 }
 
@@ -257,6 +273,14 @@ func (r *AuditReport) build(users []auditUser) {
 		r.Incomplete = []Incomplete{}
 	}
 	slices.SortStableFunc(r.Incomplete, func(a, b Incomplete) int {
-		return cmp.Or(strings.Compare(a.UserName, b.UserName), strings.Compare(a.KeyID, b.KeyID), strings.Compare(a.Op, b.Op))
+		return cmp.Or(strings.Compare(a.UserName, b.UserName), strings.Compare(a.KeyID, b.KeyID), strings.Compare(a.Op, b.Op),
+			strings.Compare(errText(a.Err), errText(b.Err)))
 	})
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -132,9 +132,15 @@ func TestPairRules(t *testing.T) {
 		{"two active: the least recently used is the target",
 			[]AuditedKey{key("A", StatusActive, ago(20*day), ago(2*day)), key("B", StatusActive, ago(10*day), ago(time.Hour))},
 			[]string{"two-active-keys A", "rotation-blocked A"}},
-		{"two active, one never used within grace: it is the target",
+		// Mid-rotation (AWS's procedure, rotation-and-audit §1): the new key
+		// is still in its grace period; the old one is what goes.
+		{"two active, one new within grace: the old one is the target",
 			[]AuditedKey{key("A", StatusActive, ago(20*day), ago(2*day)), key("B", StatusActive, ago(day), time.Time{})},
-			[]string{"two-active-keys B", "rotation-blocked B"}},
+			[]string{"two-active-keys A", "rotation-blocked A"}},
+		// A key whose last use could not be read may be in use right now.
+		{"two active, one with unknown use: the known one is the target",
+			[]AuditedKey{key("A", StatusActive, ago(20*day), ago(time.Hour)), unknownUse(key("B", StatusActive, ago(30*day), time.Time{}))},
+			[]string{"two-active-keys A", "rotation-blocked A"}},
 		{"unfinished rotation: the old key is the target",
 			[]AuditedKey{key("A", StatusActive, ago(20*day), ago(time.Hour)), key("B", StatusActive, ago(10*day), time.Time{})},
 			[]string{"two-active-keys A", "rotation-unfinished A", "rotation-blocked A", "key-never-used B"}},
@@ -199,5 +205,28 @@ func TestUnknownLastUseSkipsUsageRules(t *testing.T) {
 	u := auditUser{name: "u", keys: []AuditedKey{k}}
 	if got := rulesOf(u.findings(rulesNow, defaultThresholds(t))); !slices.Equal(got, []string{"key-too-old K1"}) {
 		t.Errorf("got %v; only the age rule can be decided", got)
+	}
+}
+
+func unknownUse(k AuditedKey) AuditedKey {
+	k.LastUseUnknown = true
+	return k
+}
+
+// TestInactiveUnknownUseIsNotDeleted: an inactive key whose last use could
+// not be read is left to Incomplete, not marked for deletion by its age.
+func TestInactiveUnknownUseIsNotDeleted(t *testing.T) {
+	u := auditUser{name: "u", keys: []AuditedKey{unknownUse(key("K1", StatusInactive, ago(200*day), time.Time{}))}}
+	if got := rulesOf(u.findings(rulesNow, defaultThresholds(t))); len(got) != 0 {
+		t.Errorf("findings %v, want none", got)
+	}
+}
+
+func TestFindingControlsNeverNull(t *testing.T) {
+	u := auditUser{name: "u", keys: []AuditedKey{key("K1", StatusActive, ago(50*day), time.Time{})}}
+	for _, f := range u.findings(rulesNow, defaultThresholds(t)) {
+		if f.Controls == nil {
+			t.Errorf("%s: Controls is nil (null in JSON)", f.Rule)
+		}
 	}
 }

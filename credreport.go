@@ -192,6 +192,11 @@ func parseReportRow(rec []string, col map[string]int, generated time.Time) (audi
 		if !active && created.IsZero() {
 			continue // no key in this slot
 		}
+		if created.IsZero() {
+			// An active key always has a creation date; without it the
+			// age rules would see a key 2,000 years old.
+			return u, fmt.Errorf("%s: an active key without a date", rotatedCol)
+		}
 		lastUsed, err := reportTime(get(usedCol))
 		if err != nil {
 			return u, fmt.Errorf("%s: %w", usedCol, err)

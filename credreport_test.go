@@ -146,6 +146,7 @@ func TestParseCredentialReportErrors(t *testing.T) {
 alice,arn:aws:iam::1:user/alice,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,yesterday,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
 bob,arn:aws:iam::1:user/bob,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,maybe,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
 carol,arn:aws:iam::1:user/carol,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2024-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+dave,arn:aws:iam::1:user/dave,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
 `
 	users, incomplete, err := parseCredentialReport([]byte(rows), gen)
 	if err != nil {
@@ -154,8 +155,10 @@ carol,arn:aws:iam::1:user/carol,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,fals
 	if len(users) != 1 || users[0].name != "carol" {
 		t.Errorf("users %+v, want carol only", users)
 	}
-	if len(incomplete) != 2 || incomplete[0].UserName != "alice" || incomplete[1].UserName != "bob" ||
-		!strings.Contains(incomplete[0].Err.Error(), "access_key_1_last_rotated") || incomplete[0].Op != "GetCredentialReport" {
+	// dave: an active key without a date would otherwise look 2,000 years old.
+	if len(incomplete) != 3 || incomplete[0].UserName != "alice" || incomplete[1].UserName != "bob" || incomplete[2].UserName != "dave" ||
+		!strings.Contains(incomplete[0].Err.Error(), "access_key_1_last_rotated") || incomplete[0].Op != "GetCredentialReport" ||
+		!strings.Contains(incomplete[2].Err.Error(), "without a date") {
 		t.Errorf("incomplete %+v", incomplete)
 	}
 }
