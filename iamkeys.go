@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -95,8 +96,10 @@ func (m *Manager) api() APIClient {
 // logger returns the configured logger; it discards by default.
 func (m *Manager) logger() *slog.Logger { return m.cfg.logger }
 
-// optFns returns the escape-hatch client options given to every call.
-func (m *Manager) optFns() []func(*iam.Options) { return m.cfg.clientOptions }
+// optFns returns the escape-hatch client options given to every call,
+// clipped so that a caller appending to it gets a copy and never writes into
+// the shared array.
+func (m *Manager) optFns() []func(*iam.Options) { return slices.Clip(m.cfg.clientOptions) }
 
 // String describes the Manager without any credentials.
 func (m *Manager) String() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -115,7 +116,7 @@ func (m *Manager) CreateKey(ctx context.Context, user string) (NewKey, error) {
 // createKey calls CreateAccessKey with the Manager's client options and
 // extra, and returns the key with its secret.
 func (m *Manager) createKey(ctx context.Context, user string, extra ...func(*iam.Options)) (NewKey, error) {
-	out, err := m.api().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, append(m.optFns(), extra...)...)
+	out, err := m.api().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, append(slices.Clip(m.optFns()), extra...)...)
 	if err != nil {
 		return NewKey{}, err
 	}

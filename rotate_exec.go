@@ -371,7 +371,8 @@ func (m *Manager) cleanup(ctx context.Context, r *Rotation, spec *rotateSpec, ke
 func callStore(ctx context.Context, store StoreFunc, nk NewKey) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("store function panicked: %v", v)
+			// The value is not printed: it could hold the secret.
+			err = fmt.Errorf("store function panicked (%T)", v)
 		}
 	}()
 	return store(ctx, nk)

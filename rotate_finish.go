@@ -80,6 +80,14 @@ func (m *Manager) RollbackRotation(ctx context.Context, r Rotation) error {
 	if err := firstErr(checkUserName(user), checkKeyID(oldID)); err != nil {
 		return fail(err)
 	}
+	if id := r.NewKey.ID; id != "" {
+		if err := checkKeyID(id); err != nil {
+			return fail(invalid("new key ID", err.(*InputError).Rule))
+		}
+		if id == oldID {
+			return fail(invalid("rotation", "the new key is the old key; the record is corrupt"))
+		}
+	}
 	switch {
 	case r.Retirement == StepDeleteOld:
 		return fail(invalid("rotation", "the old key was deleted; there is nothing to go back to"))
@@ -94,6 +102,9 @@ func (m *Manager) RollbackRotation(ctx context.Context, r Rotation) error {
 	if old == nil {
 		return fail(fmt.Errorf("%w: old key %s is gone; the new key %s is kept", ErrNotFound, oldID, r.NewKey.ID))
 	}
+	// Reactivate the old key first, even one that was inactive before the
+	// rotation: the new key is deleted next, and the user must keep a
+	// working key.
 	if old.Status != StatusActive {
 		if err := m.SetStatus(ctx, user, oldID, StatusActive); err != nil {
 			return fail(err)

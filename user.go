@@ -158,9 +158,6 @@ func (m *Manager) EnsureUser(ctx context.Context, name string, opts ...UserOptio
 	switch {
 	case err == nil:
 		res.User = u
-		if res.TagsChanged, err = m.ensureTags(ctx, u, spec.tags); err != nil {
-			return EnsuredUser{}, &Error{Op: op, UserName: name, Err: err}
-		}
 	case hasCode(err, iamerr.NoSuchEntity):
 		res.User, res.Created, err = m.createUser(ctx, name, &spec)
 		if err != nil {
@@ -168,6 +165,11 @@ func (m *Manager) EnsureUser(ctx context.Context, name string, opts ...UserOptio
 		}
 	default:
 		return EnsuredUser{}, &Error{Op: op, UserName: name, Err: err}
+	}
+	if !res.Created { // an existing user, or one another caller created
+		if res.TagsChanged, err = m.ensureTags(ctx, &res.User, spec.tags); err != nil {
+			return EnsuredUser{}, &Error{Op: op, UserName: name, Err: err}
+		}
 	}
 
 	if spec.policyIsJSON {
@@ -211,18 +213,15 @@ func (m *Manager) createUser(ctx context.Context, name string, spec *userSpec) (
 	case hasCode(err, iamerr.EntityAlreadyExists):
 		// Another caller won the race: read its user back.
 		u, gerr := m.getUser(ctx, name)
-		if gerr != nil {
-			return User{}, false, gerr
-		}
-		_, terr := m.ensureTags(ctx, u, spec.tags)
-		return u, false, terr
+		return u, false, gerr
 	default:
 		return User{}, false, err
 	}
 }
 
-// ensureTags adds the tags u lacks or holds with another value.
-func (m *Manager) ensureTags(ctx context.Context, u User, want map[string]string) (bool, error) {
+// ensureTags adds the tags u lacks or holds with another value, and updates
+// u.Tags to match.
+func (m *Manager) ensureTags(ctx context.Context, u *User, want map[string]string) (bool, error) {
 	missing := make(map[string]string)
 	for k, v := range want {
 		if have, ok := u.Tags[k]; !ok || have != v {
@@ -232,8 +231,16 @@ func (m *Manager) ensureTags(ctx context.Context, u User, want map[string]string
 	if len(missing) == 0 {
 		return false, nil
 	}
-	_, err := m.api().TagUser(ctx, &iam.TagUserInput{UserName: aws.String(u.Name), Tags: toTags(missing)}, m.optFns()...)
-	return err == nil, err
+	if _, err := m.api().TagUser(ctx, &iam.TagUserInput{UserName: aws.String(u.Name), Tags: toTags(missing)}, m.optFns()...); err != nil {
+		return false, err
+	}
+	if u.Tags == nil {
+		u.Tags = make(map[string]string, len(missing))
+	}
+	for k, v := range missing {
+		u.Tags[k] = v
+	}
+	return true, nil
 }
 
 func toTags(tags map[string]string) []types.Tag {
@@ -332,7 +339,7 @@ func (m *Manager) Users(ctx context.Context) iter.Seq2[User, error] {
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx, m.optFns()...)
 			if err != nil {
-				yield(User{}, &Error{Op: "ListUsers", Err: err})
+				yield(User{}, &Error{Op: "Users", Err: err})
 				return
 			}
 			for i := range page.Users {
