@@ -56,6 +56,10 @@ const (
 	DefaultVerifyInterval    = time.Second
 	DefaultVerifyTimeout     = 30 * time.Second
 	maxVerifyBackoffInterval = 8 // times the interval
+
+	// lastUseGranularity is how coarse IAM's last-use data is: it records
+	// the first use in each window of about 15 minutes.
+	lastUseGranularity = 15 * time.Minute
 )
 
 // A StoreFunc saves a new access key where its consumers read it (a
@@ -397,13 +401,15 @@ func (e *SlotError) Unwrap() error { return e.Err }
 
 // Rotate replaces the access key keyID of user with a new one:
 //
-//  1. plan: read the user (its immutable ID and tags), its keys and their last
-//     use; refuse a key that is not the user's ([ErrKeyNotOwned]) and a
+//  1. plan: tag the user with an attempt record (not in a dry run), then read
+//     the user (its immutable ID and tags: another rotation in flight stops
+//     this one), its keys and their last use; refuse a key that is not the user's ([ErrKeyNotOwned]) and a
 //     second active key ([ErrSecondActiveKey]) unless [WithEvict] names it;
 //     delete a second inactive key only with [WithDeleteInactive]. With
 //     [WithDryRun] Rotate returns here.
-//  2. tag the user with an attempt record, create the new key, tag the user
-//     with it, and list the keys again to make sure no other rotation got in;
+//  2. read the user's tags again (an earlier rotation that started at the
+//     same time goes first), create the new key, tag the user with it, and
+//     list the keys again to make sure no other rotation got in;
 //  3. call store with the new key. If it fails, delete the new key (with a
 //     context that survives the caller's) and return [ErrStoreFailed];
 //  4. run the verifier, if any ([WithVerifier], [WithSTSVerifier]); on
@@ -495,25 +501,50 @@ func (m *Manager) Rotate(ctx context.Context, user, keyID string, store StoreFun
 	}
 	defer unlock()
 
-	r := Rotation{DryRun: spec.dryRun, UserName: user, OldKeyID: keyID, Started: m.cfg.clock.Now()}
-	plan, err := m.plan(ctx, user, keyID, self, &spec, r.Started)
+	r, plan, err := m.recordAndPlan(ctx, user, keyID, self, &spec)
 	r.Plan = plan
 	r.UserID = plan.User.ID
-	if err != nil {
-		return r, fail(user, keyID, &RotationError{Step: StepPlan, Err: err})
-	}
-	if spec.dryRun || plan.Skip {
-		return r, nil
-	}
-	if self && plan.Resume != nil {
+	var re *RotationError
+	switch {
+	case err != nil && !errors.As(err, &re):
+		err = &RotationError{Step: StepPlan, Err: err}
+	case err != nil:
+	case self && plan.Resume != nil:
 		// The Manager cannot switch to a key whose secret it never saw.
-		return r, fail(user, keyID, &RotationError{Step: StepResume, NewKeyID: plan.Resume.ID, Err: fmt.Errorf(
-			"%w: an interrupted rotation of the Manager's own key stored key %s; load it and rotate with a Manager built from it, or delete it", ErrRotationInProgress, plan.Resume.ID)})
+		err = &RotationError{Step: StepResume, NewKeyID: plan.Resume.ID, Err: fmt.Errorf(
+			"%w: an interrupted rotation of the Manager's own key stored key %s; load it and rotate with a Manager built from it, or delete it", ErrRotationInProgress, plan.Resume.ID)}
+	}
+	if err != nil || spec.dryRun || plan.Skip {
+		if r.Attempt != "" {
+			m.dropRecord(ctx, &r, &spec)
+		}
+		if err != nil {
+			return r, fail(user, keyID, err)
+		}
+		return r, nil
 	}
 	if err := m.execute(ctx, &r, store, &spec); err != nil {
 		return r, fail(user, keyID, err)
 	}
 	return r, nil
+}
+
+// recordAndPlan writes the attempt record (not in a dry run) and plans. The
+// record goes on the user before anything is read, so that of two rotations
+// planning at once the later one sees the earlier one's record when it reads
+// the user's tags, and stops (see plan) before creating a key.
+func (m *Manager) recordAndPlan(ctx context.Context, user, keyID string, self bool, spec *rotateSpec) (Rotation, Plan, error) {
+	r := Rotation{DryRun: spec.dryRun, UserName: user, OldKeyID: keyID, Started: m.cfg.clock.Now()}
+	if !spec.dryRun {
+		r.Attempt = newAttemptID()
+		if err := m.tagUser(ctx, user, map[string]string{attemptTagKey(r.Attempt): attemptTagValue(r.Started, keyID)}); err != nil {
+			r.Attempt = "" // nothing to remove
+			return r, Plan{}, &RotationError{Step: StepRecord, Err: err}
+		}
+		r.Done = append(r.Done, Action{Step: StepRecord})
+	}
+	plan, err := m.plan(ctx, user, keyID, self, spec, r.Started, r.Attempt)
+	return r, plan, err
 }
 
 // config returns a copy of the Manager's aws.Config, or nil.

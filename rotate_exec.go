@@ -45,13 +45,11 @@ func (m *Manager) execute(ctx context.Context, r *Rotation, store StoreFunc, spe
 
 	var nk NewKey
 	if p.Resume != nil {
-		r.Attempt = p.resumeAttempt
 		nk = NewKey{Key: *p.Resume}
 		r.NewKey = *p.Resume
 		r.Created = p.Resume.Created
 		done(StepResume, p.Resume.ID)
 	} else {
-		r.Attempt = newAttemptID()
 		var err error
 		if nk, err = m.createNewKey(ctx, r, spec, expected); err != nil {
 			return err
@@ -79,7 +77,7 @@ func (m *Manager) execute(ctx context.Context, r *Rotation, store StoreFunc, spe
 	// key, in place, and marks the rotation paused so the next Rotate
 	// resumes it.
 	stop := func(re *RotationError) error {
-		m.pause(ctx, r, spec)
+		m.pause(ctx, r, spec, nk.ID)
 		return re
 	}
 	if spec.verifier != nil {
@@ -108,6 +106,12 @@ func (m *Manager) execute(ctx context.Context, r *Rotation, store StoreFunc, spe
 		lu, err := m.LastUsed(ctx, oldID)
 		if err != nil {
 			return stop(&RotationError{Step: StepCheckOld, NewKeyID: nk.ID, Err: err})
+		}
+		if lu.Used && !lu.At.After(r.NewKey.Created) && r.NewKey.Created.Sub(lu.At) < lastUseGranularity {
+			// IAM records last use coarsely and late: a use this close to the
+			// new key's creation does not show whether the consumer moved.
+			warn("old key %s was last used at %s, within %v before the new key was created; IAM's last-use data is too coarse to tell whether its consumers have moved",
+				oldID, lu.At.UTC().Format(time.RFC3339), lastUseGranularity)
 		}
 		if lu.Used && lu.At.After(r.NewKey.Created) {
 			if !spec.force {
@@ -168,10 +172,21 @@ func (m *Manager) execute(ctx context.Context, r *Rotation, store StoreFunc, spe
 // no new key is left behind unless the error says so.
 func (m *Manager) createNewKey(ctx context.Context, r *Rotation, spec *rotateSpec, expected map[string]bool) (NewKey, error) {
 	user := r.UserName
-	if err := m.tagUser(ctx, user, map[string]string{attemptTagKey(r.Attempt): attemptTagValue(m.cfg.clock.Now(), r.OldKeyID)}); err != nil {
-		return NewKey{}, &RotationError{Step: StepRecord, Err: err}
+	// Read the tags again just before creating: an attempt that started
+	// earlier but whose record landed after this one's plan read them goes
+	// first (see plan), so this one stops without creating a key.
+	u, err := m.getUser(ctx, user)
+	if err != nil {
+		m.dropRecord(ctx, r, spec)
+		return NewKey{}, &RotationError{Step: StepCreate, Err: err}
 	}
-	r.Done = append(r.Done, Action{Step: StepRecord})
+	now := m.cfg.clock.Now()
+	for _, a := range stateFromTags(u.Tags).attempts {
+		if a.attempt < r.Attempt && !a.paused && now.Sub(a.at) < spec.staleAfter {
+			m.dropRecord(ctx, r, spec)
+			return NewKey{}, &RotationError{Step: StepCreate, Err: fmt.Errorf("%w: attempt %s started %s", ErrRotationInProgress, a.attempt, a.at.Format(time.RFC3339))}
+		}
+	}
 	since := m.cfg.clock.Now()
 	nk, attempts, err := m.createAccessKey(ctx, user)
 	if err != nil {
@@ -185,7 +200,7 @@ func (m *Manager) createNewKey(ctx context.Context, r *Rotation, spec *rotateSpe
 		// dropped connection, a 5xx, a retry that hit the limit because an
 		// earlier attempt had succeeded): its secret is lost, so find it and
 		// delete it.
-		id, deleted, cerr := m.recoverCreate(ctx, r, spec, expected, since)
+		id, deleted, cerr := m.recoverCreate(ctx, r, spec, expected)
 		re.NewKeyID, re.NewKeyDeleted = id, deleted
 		if cerr != nil {
 			re.Err = fmt.Errorf("%w; a key this attempt may have created was not deleted: %w", err, cerr)
@@ -266,11 +281,11 @@ func definitive(err error, attempts int) bool {
 }
 
 // recoverCreate looks, after an ambiguous CreateAccessKey failure, for a key
-// created by this attempt: one not among the keys the plan saw, created since
-// the attempt's create began (to IAM's one-second precision), and carrying no
-// rotation tag. It deletes it, unless another rotation is in flight (the key
-// could be that one's), and removes the attempt record.
-func (m *Manager) recoverCreate(ctx context.Context, r *Rotation, spec *rotateSpec, expected map[string]bool, since time.Time) (id string, deleted bool, err error) {
+// created by this attempt: one not among the keys the plan saw and carrying
+// no rotation tag. No time is compared: the Manager's clock and IAM's need
+// not agree. It deletes the key, unless another rotation is in flight (the
+// key could be that one's), and removes the attempt record.
+func (m *Manager) recoverCreate(ctx context.Context, r *Rotation, spec *rotateSpec, expected map[string]bool) (id string, deleted bool, err error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spec.cleanupTimeout)
 	defer cancel()
 	keys, err := m.ListKeys(cctx, r.UserName)
@@ -284,10 +299,9 @@ func (m *Manager) recoverCreate(ctx context.Context, r *Rotation, spec *rotateSp
 		return "", false, err
 	}
 	st := stateFromTags(u.Tags)
-	since = since.Truncate(time.Second)
 	var found []string
 	for _, k := range keys {
-		if _, tagged := st.keyTags[k.ID]; !expected[k.ID] && !tagged && !k.Created.Before(since) {
+		if _, tagged := st.keyTags[k.ID]; !expected[k.ID] && !tagged {
 			found = append(found, k.ID)
 		}
 	}
@@ -297,7 +311,9 @@ func (m *Manager) recoverCreate(ctx context.Context, r *Rotation, spec *rotateSp
 	}
 	id = strings.Join(found, ",")
 	for _, a := range st.attempts {
-		if a.attempt != r.Attempt && !a.paused && m.cfg.clock.Now().Sub(a.at) < spec.staleAfter {
+		// Only an earlier live attempt could have created a key meanwhile (a
+		// later one stops at its plan, see plan).
+		if a.attempt < r.Attempt && !a.paused && m.cfg.clock.Now().Sub(a.at) < spec.staleAfter {
 			m.dropRecord(ctx, r, spec)
 			return id, false, fmt.Errorf("%w: key %s may be this attempt's or rotation %s's; it was left alone", ErrRotationInProgress, id, a.attempt)
 		}
@@ -341,11 +357,18 @@ func (m *Manager) statusAfterFailure(ctx context.Context, user, keyID string, sp
 }
 
 // pause marks the attempt record paused, so that the next Rotate resumes the
-// rotation at once. It runs even when the caller's context is canceled.
-func (m *Manager) pause(ctx context.Context, r *Rotation, spec *rotateSpec) {
+// rotation at once, and (again) marks the new key stored, under this
+// attempt: the key is with its consumers and must never be taken for a key
+// that was not stored, even if the earlier tag saying so failed. It runs even
+// when the caller's context is canceled.
+func (m *Manager) pause(ctx context.Context, r *Rotation, spec *rotateSpec, newKeyID string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spec.cleanupTimeout)
 	defer cancel()
-	if err := m.tagUser(cctx, r.UserName, map[string]string{attemptTagKey(r.Attempt): pausedTagValue(m.cfg.clock.Now(), r.OldKeyID)}); err != nil {
+	now := m.cfg.clock.Now()
+	if err := m.tagUser(cctx, r.UserName, map[string]string{
+		attemptTagKey(r.Attempt): pausedTagValue(now, r.OldKeyID),
+		newKeyID:                 keyTagValue(phaseStored, now, r.Attempt),
+	}); err != nil {
 		m.logger().WarnContext(ctx, "iamkeys: rotate: marking the rotation paused failed; the next Rotate resumes it once it is stale", "user", r.UserName, "error", err)
 	}
 }

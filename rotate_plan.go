@@ -8,7 +8,7 @@ import (
 )
 
 // plan reads the user and its keys and decides what to do.
-func (m *Manager) plan(ctx context.Context, user, keyID string, self bool, spec *rotateSpec, now time.Time) (Plan, error) {
+func (m *Manager) plan(ctx context.Context, user, keyID string, self bool, spec *rotateSpec, now time.Time, own string) (Plan, error) {
 	p := Plan{Self: self, verify: spec.verifier != nil}
 	u, err := m.getUser(ctx, user)
 	if err != nil {
@@ -45,12 +45,25 @@ func (m *Manager) plan(ctx context.Context, user, keyID string, self bool, spec 
 	// Attempt records: a live one belongs to a rotation in flight; a stale
 	// or paused one to a rotation that crashed or stopped, whose keys are
 	// judged below.
+	// This rotation's own record (written before the plan's reads) is
+	// skipped. Of two live attempts the earlier one, by its time-ordered ID,
+	// goes on and the later one stops here: the later one wrote its record
+	// after the earlier one did, so it sees it. (Only when the later one's
+	// write overtakes the earlier one's reads can both go on; then IAM's
+	// two-key limit refuses the second create and the key-set check after
+	// the first one's create catches the change: one rotation completes, the
+	// other fails cleanly.)
 	live := func(a attemptRecord) bool { return !a.paused && !stale(a.at) }
 	for _, a := range st.attempts {
-		if live(a) {
+		switch {
+		case a.attempt == own:
+		case live(a) && (own == "" || a.attempt < own):
 			return p, fmt.Errorf("%w: attempt %s started %s", ErrRotationInProgress, a.attempt, a.at.Format(time.RFC3339))
+		case live(a):
+			// A later attempt: it sees this one's record and stops.
+		default:
+			p.staleTags = append(p.staleTags, a.tagKey)
 		}
-		p.staleTags = append(p.staleTags, a.tagKey)
 	}
 	// keyLive reports whether a key tag belongs to a rotation in flight.
 	keyLive := func(kt keyTag) bool {
@@ -78,11 +91,16 @@ func (m *Manager) plan(ctx context.Context, user, keyID string, self bool, spec 
 		switch {
 		case tagged && keyLive(kt):
 			return p, fmt.Errorf("%w: key %s is the new key of rotation %s (%s %s)", ErrRotationInProgress, k.ID, kt.attempt, kt.phase, kt.at.Format(time.RFC3339))
-		case tagged && kt.phase == phaseCreated && lu.Never():
+		case tagged && kt.phase == phaseCreated && lu.Never() && !st.paused(kt.attempt):
+			// A paused attempt stored its key before it stopped, even if the
+			// tag saying so could not be written.
 			p.Actions = append(p.Actions, Action{Step: StepDeleteStale, KeyID: k.ID,
 				Reason: fmt.Sprintf("created by interrupted rotation %s at %s, never stored or used", kt.attempt, kt.at.Format(time.RFC3339))})
 			p.staleTags = append(p.staleTags, k.ID)
 			continue
+		case tagged && p.resumable(st, kt, keyID) && k.Status != StatusActive:
+			return p, fmt.Errorf("%w: key %s, stored by interrupted rotation %s, is %s: its consumers cannot use it; roll that rotation back or delete the key",
+				ErrRotationInProgress, k.ID, kt.attempt, k.Status)
 		case tagged && p.resumable(st, kt, keyID):
 			kk := k
 			p.Resume, p.resumeAttempt = &kk, kt.attempt
@@ -174,16 +192,23 @@ func (p Plan) resumable(st rotationState, kt keyTag, oldKey string) bool {
 	return ok && a.oldKey == oldKey
 }
 
+// orphanWindow bounds how long after its attempt record a crashed
+// attempt's key can have been created: the record is written just before
+// the plan's reads, which precede the create by seconds. The window also
+// allows for the Manager's clock running ahead of IAM's.
+const orphanWindow = 5 * time.Minute
+
 // orphanOf reports whether an untagged key k was created by a crashed
-// attempt between its CreateAccessKey and its TagUser: created after a stale
-// attempt record and never used.
+// attempt between its CreateAccessKey and its TagUser: never used, and
+// created within orphanWindow of a stale attempt record. A key created
+// later is someone else's, however old the record.
 func orphanOf(st rotationState, k Key, lu LastUse, stale func(time.Time) bool) (attemptRecord, bool) {
 	if !lu.Never() {
 		return attemptRecord{}, false
 	}
 next:
 	for _, a := range st.attempts {
-		if a.paused || !stale(a.at) || k.Created.Before(a.at) {
+		if a.paused || !stale(a.at) || k.Created.Before(a.at.Add(-orphanWindow)) || k.Created.After(a.at.Add(orphanWindow)) {
 			continue
 		}
 		for _, kt := range st.keyTags {

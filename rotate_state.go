@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 
@@ -15,11 +16,13 @@ import (
 // a later call, in this process or another, can resume it or clean up after
 // it. Two kinds of tag are written:
 //
-//   - the attempt record, written before CreateAccessKey:
+//   - the attempt record, written before the plan reads anything:
 //     "iamkeys:rotation:<attempt>" = "pending:<RFC3339>:<old key ID>".
-//     It says that a key may be created for the user from that time on, so a
-//     key that appears afterwards with no tag of its own (the process died
-//     between CreateAccessKey and TagUser) is known to be that attempt's.
+//     Another rotation of the user that plans meanwhile sees it and stops
+//     (attempt IDs start with the real time, so the earlier attempt goes on).
+//     It also says that a key may be created for the user from that time on,
+//     so a key that appears shortly afterwards with no tag of its own (the
+//     process died between CreateAccessKey and TagUser) is that attempt's.
 //   - the key tag, written once the new key exists, following the IAM
 //     console's convention for key descriptions (tag key = access key ID):
 //     "<new key ID>" = "iamkeys:rotation:<phase>:<RFC3339>:<attempt>", phase
@@ -63,11 +66,15 @@ type keyTag struct {
 	attempt string
 }
 
-// newAttemptID returns a random ID naming one rotation attempt.
+// newAttemptID returns an ID naming one rotation attempt: the real time in
+// nanoseconds (hexadecimal, fixed width) then random bytes, so that IDs sort
+// in the order the attempts started, which decides between two attempts
+// planning at once (see plan). The Manager's clock is not used: a fake clock
+// would give every attempt the same time.
 func newAttemptID() string {
-	var b [6]byte
+	var b [4]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
+	return fmt.Sprintf("%016x", uint64(time.Now().UnixNano())) + hex.EncodeToString(b[:])
 }
 
 func attemptTagKey(attempt string) string { return tagPrefix + attempt }
@@ -146,6 +153,12 @@ func stateFromTags(tags map[string]string) rotationState {
 		}
 	}
 	return st
+}
+
+// paused reports whether the attempt with that ID is paused.
+func (st rotationState) paused(id string) bool {
+	a, ok := st.attempt(id)
+	return ok && a.paused
 }
 
 // attempt returns the attempt record with that ID.

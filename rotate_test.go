@@ -49,7 +49,7 @@ func expectReads(mc *mocks.MockAPIClient, u mockUser) {
 	mc.EXPECT().GetUser(gomock.Any(), gomock.Any()).Return(&iam.GetUserOutput{User: &types.User{
 		UserName: aws.String("app"), UserId: aws.String("AIDAAPP"), Arn: aws.String("arn:aws:iam::123456789012:user/app"),
 		Path: aws.String("/"), CreateDate: aws.Time(mockNow.Add(-time.Hour)), Tags: tags,
-	}}, nil)
+	}}, nil).MinTimes(1).MaxTimes(2) // the plan's read, and the re-read before CreateAccessKey
 	mc.EXPECT().ListAccessKeys(gomock.Any(), gomock.Any(), gomock.Any()).Return(&iam.ListAccessKeysOutput{AccessKeyMetadata: u.keys}, nil)
 	mc.EXPECT().GetAccessKeyLastUsed(gomock.Any(), gomock.Any()).DoAndReturn(
 		func(_ context.Context, in *iam.GetAccessKeyLastUsedInput, _ ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error) {
@@ -246,7 +246,6 @@ func TestRotateDefinitiveCreateFailure(t *testing.T) {
 // Manager fails at once with ErrRotationInProgress, before any request.
 func TestRotateInProcessLock(t *testing.T) {
 	m, mc := newMockManager(t)
-	expectReads(mc, mockUser{keys: []types.AccessKeyMetadata{keyMeta(oldID, "Active", mockNow.Add(-time.Hour))}})
 	inner := make(chan error, 1)
 	mc.EXPECT().TagUser(gomock.Any(), gomock.Any()).DoAndReturn(
 		func(context.Context, *iam.TagUserInput, ...func(*iam.Options)) (*iam.TagUserOutput, error) {

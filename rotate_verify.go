@@ -117,7 +117,13 @@ func (m *Manager) verifySTS(ctx context.Context, v STSVerifier, u User, k NewKey
 	var last error
 	for {
 		calls++
-		out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		// Each call is bounded by the time left, so a call that hangs cannot
+		// hold the rotation beyond the verifier's bound.
+		left := timeout - clock.Now().Sub(start)
+		callCtx, cancel := context.WithTimeout(ctx, max(left, time.Millisecond))
+		out, err := client.GetCallerIdentity(callCtx, &sts.GetCallerIdentityInput{})
+		timedOut := err != nil && callCtx.Err() != nil && ctx.Err() == nil
+		cancel()
 		pause := interval
 		switch {
 		case err == nil:
@@ -132,6 +138,9 @@ func (m *Manager) verifySTS(ctx context.Context, v STSVerifier, u User, k NewKey
 			}
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case timedOut:
+			return fmt.Errorf("%w: key %s: a GetCallerIdentity call used up the %v left of the bound: %w",
+				ErrNotPropagated, k.ID, left, err)
 		default:
 			streak, last = 0, err
 			pause = backoff
