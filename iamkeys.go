@@ -24,7 +24,6 @@ type APIClient interface {
 	iam.ListAccessKeysAPIClient
 	iam.ListUsersAPIClient
 	iam.ListUserPoliciesAPIClient
-	iam.ListUserTagsAPIClient
 
 	GetUser(ctx context.Context, params *iam.GetUserInput, optFns ...func(*iam.Options)) (*iam.GetUserOutput, error)
 	CreateUser(ctx context.Context, params *iam.CreateUserInput, optFns ...func(*iam.Options)) (*iam.CreateUserOutput, error)

@@ -569,50 +569,6 @@ func (c *MockAPIClientListUserPoliciesCall) DoAndReturn(f func(context.Context, 
 	return c
 }
 
-// ListUserTags mocks base method.
-func (m *MockAPIClient) ListUserTags(arg0 context.Context, arg1 *iam.ListUserTagsInput, arg2 ...func(*iam.Options)) (*iam.ListUserTagsOutput, error) {
-	m.ctrl.T.Helper()
-	varargs := []any{arg0, arg1}
-	for _, a := range arg2 {
-		varargs = append(varargs, a)
-	}
-	ret := m.ctrl.Call(m, "ListUserTags", varargs...)
-	ret0, _ := ret[0].(*iam.ListUserTagsOutput)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// ListUserTags indicates an expected call of ListUserTags.
-func (mr *MockAPIClientMockRecorder) ListUserTags(arg0, arg1 any, arg2 ...any) *MockAPIClientListUserTagsCall {
-	mr.mock.ctrl.T.Helper()
-	varargs := append([]any{arg0, arg1}, arg2...)
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListUserTags", reflect.TypeOf((*MockAPIClient)(nil).ListUserTags), varargs...)
-	return &MockAPIClientListUserTagsCall{Call: call}
-}
-
-// MockAPIClientListUserTagsCall wrap *gomock.Call
-type MockAPIClientListUserTagsCall struct {
-	*gomock.Call
-}
-
-// Return rewrite *gomock.Call.Return
-func (c *MockAPIClientListUserTagsCall) Return(arg0 *iam.ListUserTagsOutput, arg1 error) *MockAPIClientListUserTagsCall {
-	c.Call = c.Call.Return(arg0, arg1)
-	return c
-}
-
-// Do rewrite *gomock.Call.Do
-func (c *MockAPIClientListUserTagsCall) Do(f func(context.Context, *iam.ListUserTagsInput, ...func(*iam.Options)) (*iam.ListUserTagsOutput, error)) *MockAPIClientListUserTagsCall {
-	c.Call = c.Call.Do(f)
-	return c
-}
-
-// DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockAPIClientListUserTagsCall) DoAndReturn(f func(context.Context, *iam.ListUserTagsInput, ...func(*iam.Options)) (*iam.ListUserTagsOutput, error)) *MockAPIClientListUserTagsCall {
-	c.Call = c.Call.DoAndReturn(f)
-	return c
-}
-
 // ListUsers mocks base method.
 func (m *MockAPIClient) ListUsers(arg0 context.Context, arg1 *iam.ListUsersInput, arg2 ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
 	m.ctrl.T.Helper()

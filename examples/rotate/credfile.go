@@ -28,6 +28,11 @@ func writeCredentials(path, profile, keyID, secret string) error {
 	if profile == "" || strings.ContainsAny(profile, "[]\n") {
 		return fmt.Errorf("credentials file: invalid profile name %q", profile)
 	}
+	// A symbolic link (a dotfiles repository, say) is followed, so that the
+	// file it points to is replaced and the link kept.
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("credentials file: %w", err)
@@ -64,13 +69,18 @@ func writeCredentials(path, profile, keyID, secret string) error {
 	return nil
 }
 
-// setProfileKey returns the file content with the profile's key set.
+// setProfileKey returns the file content with the profile's key set. A file
+// written with CRLF line endings keeps them.
 func setProfileKey(content []byte, profile, keyID, secret string) []byte {
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(content))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
-		lines = append(lines, sc.Text())
+		lines = append(lines, strings.TrimSuffix(sc.Text(), "\r"))
+	}
+	eol := "\n"
+	if bytes.Contains(content, []byte("\r\n")) {
+		eol = "\r\n"
 	}
 	idLine := "aws_access_key_id = " + keyID
 	secretLine := "aws_secret_access_key = " + secret
@@ -100,12 +110,16 @@ func setProfileKey(content []byte, profile, keyID, secret string) []byte {
 		}
 		out = append(out, "["+profile+"]", idLine, secretLine)
 	}
-	return []byte(strings.Join(out, "\n") + "\n")
+	return []byte(strings.Join(out, eol) + eol)
 }
 
-// sectionName returns the name of a "[name]" line.
+// sectionName returns the name of a "[name]" line, which may end in a
+// comment ("[name] # note").
 func sectionName(line string) (string, bool) {
 	s := strings.TrimSpace(line)
+	if i := strings.IndexAny(s, "#;"); i > 0 && strings.HasPrefix(s, "[") {
+		s = strings.TrimSpace(s[:i])
+	}
 	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
 		return "", false
 	}

@@ -103,3 +103,34 @@ func TestRunFailsClearly(t *testing.T) {
 		t.Errorf("stderr = %q", errOut.String())
 	}
 }
+
+func TestSetProfileKeyHeaderCommentAndCRLF(t *testing.T) {
+	in := "[app] # the deploy key\r\naws_access_key_id = AKIAOLD\r\naws_secret_access_key = old\r\n\r\n[other]\r\nregion = eu-west-1\r\n"
+	got := string(setProfileKey([]byte(in), "app", "AKIANEW", "new"))
+	want := "[app] # the deploy key\r\naws_access_key_id = AKIANEW\r\naws_secret_access_key = new\r\n\r\n[other]\r\nregion = eu-west-1\r\n"
+	if got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestWriteCredentialsFollowsSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "dotfiles-credentials")
+	if err := os.WriteFile(target, []byte("[app]\naws_access_key_id = AKIAOLD\naws_secret_access_key = old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "credentials")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeCredentials(link, "app", "AKIANEW", "new"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v, %v", fi, err)
+	}
+	data, _ := os.ReadFile(target)
+	if !strings.Contains(string(data), "AKIANEW") {
+		t.Errorf("the target was not updated: %s", data)
+	}
+}
