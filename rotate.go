@@ -201,8 +201,9 @@ func WithSTSVerifier(v STSVerifier) RotateOption {
 // WithStaleAfter sets how old the record of a rotation in flight must be
 // before a later Rotate treats that rotation as crashed and resumes or cleans
 // up after it; a younger one makes Rotate fail with [ErrRotationInProgress].
-// It must be longer than the verify timeout. The default is
-// [DefaultStaleAfter].
+// It must be longer than the verify timeout, and than the store function and
+// a custom verifier take: a rotation still running past it may be taken for
+// a crashed one by another process. The default is [DefaultStaleAfter].
 func WithStaleAfter(d time.Duration) RotateOption {
 	return positive("stale after", d, func(s *rotateSpec) { s.staleAfter = d })
 }

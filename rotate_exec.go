@@ -102,6 +102,9 @@ func (m *Manager) execute(ctx context.Context, r *Rotation, store StoreFunc, spe
 		if spec.onCreds != nil {
 			spec.onCreds(creds)
 		}
+		// The Manager itself used the old key until now, so its last use
+		// says nothing about other consumers.
+		warn("old key %s is the Manager's own: whether other programs still use it cannot be told from its last use", oldID)
 	} else {
 		lu, err := m.LastUsed(ctx, oldID)
 		if err != nil {
