@@ -21,43 +21,6 @@ import (
 	"github.com/iamkeys/iamkeys/iamkeystest"
 )
 
-// TestRotateConcurrentCreatesOnce: of simultaneous rotations of one user (4
-// Managers, as 4 processes would be), exactly one succeeds and exactly one
-// CreateAccessKey is sent: the others see its attempt record and stop before
-// creating, instead of finding out from IAM's two-key limit.
-func TestRotateConcurrentCreatesOnce(t *testing.T) {
-	for trial := range 10 {
-		e := newRotEnv(t)
-		ms := make([]*iamkeys.Manager, 4)
-		for i := range ms {
-			ms[i] = e.manager(e.srv.Config())
-		}
-		var wg sync.WaitGroup
-		errs := make([]error, 8)
-		for i := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = ms[i%len(ms)].Rotate(context.Background(), "app", e.old.ID, e.store, iamkeys.WithDeleteOld())
-			}()
-		}
-		wg.Wait()
-		ok := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case !errors.Is(err, iamkeys.ErrRotationInProgress) && !errors.Is(err, iamkeys.ErrKeyNotOwned):
-				t.Errorf("trial %d: a losing rotation failed with %v, want ErrRotationInProgress or ErrKeyNotOwned", trial, err)
-			}
-		}
-		if creates := e.srv.Calls("CreateAccessKey"); ok != 1 || creates != 1 {
-			t.Errorf("trial %d: %d rotations succeeded with %d CreateAccessKey calls, want 1 and 1", trial, ok, creates)
-		}
-		e.checkInvariants()
-	}
-}
-
 // TestRotateOrphanWindow: a key created long after a crashed attempt's
 // record is someone else's, not that attempt's orphan, however old the record.
 func TestRotateOrphanWindow(t *testing.T) {

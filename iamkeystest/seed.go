@@ -63,35 +63,28 @@ func (s *Server) AddUser(name string) (UserInfo, error) {
 	return s.userInfo(u), nil
 }
 
-// AddKey creates an access key for user with the given status ("Active",
+// AddKey creates an access key for the user userName with the given status ("Active",
 // "Inactive" or "Expired") and creation time (zero means now). It respects
 // the limit of two keys per user.
-func (s *Server) AddKey(user string, status string, created time.Time) (KeyInfo, error) {
-	var v validator
-	v.status(status)
-	if e := v.err(); e != nil {
-		return KeyInfo{}, seedError(e)
-	}
-	if created.IsZero() {
-		created = s.now()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.lookupUser(user)
-	if u == nil {
-		return KeyInfo{}, seedError(noSuchUser(user))
-	}
-	k, e := s.createKey(u, status, created)
-	if e != nil {
-		return KeyInfo{}, seedError(e)
-	}
-	return keyInfo(k), nil
+func (s *Server) AddKey(userName string, status string, created time.Time) (KeyInfo, error) {
+	return s.addKey(status, created, func() (*user, *apiError) {
+		if u := s.lookupUser(userName); u != nil {
+			return u, nil
+		}
+		return nil, noSuchUser(userName)
+	})
 }
 
 // AddRootKey creates an access key of the account's root user. Root keys
 // cannot sign requests to the server; they appear only in the credential
 // report.
 func (s *Server) AddRootKey(status string, created time.Time) (KeyInfo, error) {
+	return s.addKey(status, created, func() (*user, *apiError) { return nil, nil })
+}
+
+// addKey seeds a key of the user owner returns (nil for root), which runs
+// with s.mu held.
+func (s *Server) addKey(status string, created time.Time, owner func() (*user, *apiError)) (KeyInfo, error) {
 	var v validator
 	v.status(status)
 	if e := v.err(); e != nil {
@@ -102,7 +95,11 @@ func (s *Server) AddRootKey(status string, created time.Time) (KeyInfo, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, e := s.createKey(nil, status, created)
+	u, e := owner()
+	if e != nil {
+		return KeyInfo{}, seedError(e)
+	}
+	k, e := s.createKey(u, status, created)
 	if e != nil {
 		return KeyInfo{}, seedError(e)
 	}
