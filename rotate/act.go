@@ -1,0 +1,273 @@
+package rotate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/iamkeys/iamkeys"
+)
+
+// perform carries out one decision. Each step is one small method; a step
+// that leaves the rotation paused returns errPause with the decision to
+// report.
+func (s *session) perform(ctx context.Context, w *world, d decision) error {
+	switch d.step {
+	case StepBegin, StepAdopt, StepMarkStored, StepMarkVerified, StepMarkRetired, StepUnretire, StepRollback:
+		if err := s.writeRecord(ctx, d.rec); err != nil {
+			return s.fail(d.key, err)
+		}
+		if d.step == StepBegin {
+			s.view.intent = d.rec.ID
+			s.leaseStart = s.r.clock.Now()
+		}
+		s.did(d.step, d.key)
+		return nil
+	case StepCreate:
+		return s.create(ctx, w)
+	case StepStore:
+		return s.storeKey(ctx, w)
+	case StepVerify:
+		return s.verify(ctx, w)
+	case StepRetire:
+		return s.retire(ctx, w)
+	case StepReactivateOld:
+		return s.setStatus(ctx, d.step, d.key, types.StatusTypeActive)
+	case StepDeleteOld, StepDeleteOrphan, StepDeleteInactive, StepDeleteNew:
+		return s.deleteKey(ctx, d.step, d.key)
+	case StepClear:
+		if err := s.clearRecord(ctx); err != nil {
+			return s.fail("", err)
+		}
+		s.did(StepClear, "")
+		return nil
+	}
+	return fmt.Errorf("rotate: unknown step %q", d.step)
+}
+
+// create makes the new key. Of two processes creating at once, IAM's
+// two-key limit lets one succeed: the other gets LimitExceeded.
+func (s *session) create(ctx context.Context, w *world) error {
+	out, err := s.r.client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(s.user)}, s.r.optFns...)
+	if err != nil {
+		// The record stays: whether or not the key was made, the next
+		// reconcile finds out from IAM (it may list the key late).
+		if hasCode(err, "LimitExceeded") {
+			return s.fail("", fmt.Errorf("%w: the user's second key slot was taken while this call created its key: %w", ErrRotationInProgress, err))
+		}
+		return s.fail("", err)
+	}
+	s.clock.note(out.ResultMetadata)
+	k := out.AccessKey
+	nk := &iamkeys.NewKey{
+		Key: iamkeys.Key{ID: aws.ToString(k.AccessKeyId), UserName: aws.ToString(k.UserName),
+			Status: iamkeys.Status(k.Status), Created: aws.ToTime(k.CreateDate)},
+		Secret: iamkeys.NewSecret(aws.ToString(k.SecretAccessKey)),
+	}
+	s.view.held = nk
+	s.did(StepCreate, nk.ID)
+	rec := *w.rec
+	rec.Phase, rec.New = phaseCreated, nk.ID
+	if err := s.writeRecord(ctx, rec); err != nil {
+		// The key is ours and we hold its secret; the loop records it by
+		// adoption on its next observation.
+		s.warn(fmt.Sprintf("recording new key %s: %v", nk.ID, err))
+	}
+	return nil
+}
+
+// storeKey hands the new key to the store and reads the store back unless
+// the store said plainly that it took the key or did not.
+func (s *session) storeKey(ctx context.Context, w *world) error {
+	key := *s.view.held
+	deadline := s.leaseStart.Add(s.r.lease / 2)
+	sctx, cancel := context.WithTimeout(ctx, max(deadline.Sub(s.r.clock.Now()), 0))
+	err := callStore(sctx, func(ctx context.Context) error { return s.store.Put(ctx, key) })
+	cancel()
+	s.did(StepStore, key.ID)
+	stored := err == nil
+	if err != nil {
+		if errors.Is(err, ErrNotStored) {
+			// Nobody can read the key: delete it now.
+			if derr := s.deleteKey(context.WithoutCancel(ctx), StepDeleteOrphan, key.ID); derr != nil {
+				return errors.Join(s.fail(key.ID, fmt.Errorf("store: %w", err)), derr)
+			}
+			if cerr := s.clearRecord(context.WithoutCancel(ctx)); cerr == nil {
+				s.did(StepClear, "")
+			}
+			return s.fail(key.ID, fmt.Errorf("store: %w", err))
+		}
+		// Cannot tell: ask the store what it holds.
+		h, herr := s.holding(context.WithoutCancel(ctx))
+		switch {
+		case herr != nil:
+			s.pause(fmt.Sprintf("the store failed (%v) and cannot say whether it holds new key %s; keeping it", err, key.ID))
+			return nil
+		case !h.Holds(key.ID):
+			// The store holds the old key: the new one may go.
+			if derr := s.deleteKey(context.WithoutCancel(ctx), StepDeleteOrphan, key.ID); derr != nil {
+				return errors.Join(s.fail(key.ID, fmt.Errorf("store: %w", err)), derr)
+			}
+			if cerr := s.clearRecord(context.WithoutCancel(ctx)); cerr == nil {
+				s.did(StepClear, "")
+			}
+			return s.fail(key.ID, fmt.Errorf("store: %w", err))
+		}
+		stored = true
+		s.warn(fmt.Sprintf("the store failed (%v) but holds new key %s", err, key.ID))
+	}
+	if !stored {
+		return nil
+	}
+	now, err := s.clock.now()
+	if err != nil {
+		return s.fail(key.ID, err)
+	}
+	rec := *w.rec
+	rec.Phase, rec.Stored, rec.Lease = phaseStored, now, time.Time{}
+	if err := s.writeRecord(context.WithoutCancel(ctx), rec); err != nil {
+		return s.fail(key.ID, err)
+	}
+	s.did(StepMarkStored, key.ID)
+	return nil
+}
+
+// verify runs the verifier on the new key, promotes it in a staging store,
+// and records it.
+func (s *session) verify(ctx context.Context, w *world) error {
+	rec := *w.rec
+	var key iamkeys.NewKey
+	switch {
+	case s.view.held != nil && s.view.held.ID == rec.New:
+		key = *s.view.held
+	default:
+		var err error
+		if key, err = s.store.(Loader).Load(ctx, rec.New); err != nil {
+			s.pause(fmt.Sprintf("loading new key %s from the store to verify it: %v", rec.New, err))
+			return nil
+		}
+	}
+	if s.r.verifier != nil {
+		err := callStore(ctx, func(ctx context.Context) error { return s.r.verifier(ctx, w.user, key) })
+		if err != nil {
+			if !errors.Is(err, ErrVerifyFailed) && !errors.Is(err, ErrNotPropagated) {
+				err = fmt.Errorf("%w: %w", ErrVerifyFailed, err)
+			}
+			return s.fail(key.ID, err)
+		}
+	}
+	if st, ok := s.store.(Stager); ok {
+		if err := callStore(ctx, func(ctx context.Context) error { return st.Promote(ctx, key.ID) }); err != nil {
+			h, herr := s.holding(context.WithoutCancel(ctx))
+			if herr != nil || h.Current != key.ID {
+				return s.fail(key.ID, fmt.Errorf("promoting new key %s in the store: %w", key.ID, err))
+			}
+		}
+	}
+	now, err := s.clock.now()
+	if err != nil {
+		return s.fail(key.ID, err)
+	}
+	rec.Phase, rec.Verified, rec.Lease = phaseVerified, now, time.Time{}
+	if err := s.writeRecord(context.WithoutCancel(ctx), rec); err != nil {
+		return s.fail(key.ID, err)
+	}
+	s.did(StepVerify, key.ID)
+	return nil
+}
+
+// retire deactivates the old key and records when, on IAM's clock.
+func (s *session) retire(ctx context.Context, w *world) error {
+	rec := *w.rec
+	out, err := s.r.client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
+		UserName: aws.String(s.user), AccessKeyId: aws.String(rec.Old), Status: types.StatusTypeInactive,
+	}, s.r.optFns...)
+	if err != nil {
+		return s.fail(rec.Old, err)
+	}
+	s.clock.note(out.ResultMetadata)
+	s.did(StepRetire, rec.Old)
+	now, err := s.clock.now()
+	if err != nil {
+		return s.fail(rec.Old, err)
+	}
+	rec.Phase, rec.Retired, rec.Retirer = phaseRetired, now, true
+	if err := s.writeRecord(context.WithoutCancel(ctx), rec); err != nil {
+		// The record still says overlapping with the old key inactive;
+		// the next observation records the retirement (mark-retired).
+		return s.fail(rec.Old, err)
+	}
+	return nil
+}
+
+func (s *session) setStatus(ctx context.Context, step Step, keyID string, st types.StatusType) error {
+	out, err := s.r.client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
+		UserName: aws.String(s.user), AccessKeyId: aws.String(keyID), Status: st,
+	}, s.r.optFns...)
+	if err != nil {
+		return s.fail(keyID, err)
+	}
+	s.clock.note(out.ResultMetadata)
+	s.did(step, keyID)
+	return nil
+}
+
+func (s *session) deleteKey(ctx context.Context, step Step, keyID string) error {
+	out, err := s.r.client.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{
+		UserName: aws.String(s.user), AccessKeyId: aws.String(keyID),
+	}, s.r.optFns...)
+	if err != nil && !hasCode(err, "NoSuchEntity") {
+		return s.fail(keyID, err)
+	}
+	if out != nil {
+		s.clock.note(out.ResultMetadata)
+	}
+	s.did(step, keyID)
+	return nil
+}
+
+func (s *session) writeRecord(ctx context.Context, rec record) error {
+	v, err := rec.encode()
+	if err != nil {
+		return err
+	}
+	out, err := s.r.client.TagUser(ctx, &iam.TagUserInput{
+		UserName: aws.String(s.user), Tags: []types.Tag{{Key: aws.String(StateTag), Value: aws.String(v)}},
+	}, s.r.optFns...)
+	if err != nil {
+		return err
+	}
+	s.clock.note(out.ResultMetadata)
+	return nil
+}
+
+func (s *session) clearRecord(ctx context.Context) error {
+	out, err := s.r.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(s.user), TagKeys: []string{StateTag}}, s.r.optFns...)
+	if err != nil {
+		return err
+	}
+	s.clock.note(out.ResultMetadata)
+	return nil
+}
+
+// callStore calls f, turning a panic into an error that does not print the
+// panic's value (it may hold the secret).
+func callStore(ctx context.Context, f func(context.Context) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = errors.New("panic (value not shown)")
+		}
+	}()
+	return f(ctx)
+}
+
+func hasCode(err error, code string) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == code
+}

@@ -1,0 +1,88 @@
+// Package rotate rotates IAM users' access keys as a level-triggered
+// reconciler: each call reads the user's keys, the rotation's state tag and
+// what the store holds, and does only the next steps the evidence allows. A
+// crash at any point costs nothing but a re-run, in this process or another;
+// no Go value has to survive between calls.
+//
+//	r, _ := rotate.New(iam.NewFromConfig(cfg), rotate.WithPolicy(rotate.Policy{}))
+//	st, err := r.Reconcile(ctx, "app", store) // every night
+//	fmt.Println(st)                           // app overlapping AKIA…→AKIA…: old key used 12m0s ago; retires after a quiet 24h0m0s
+//
+// # Phases
+//
+//	            key older than MaxAge, or Rotate
+//	   idle ──────────────────────────────────────► creating ──CreateAccessKey──► created
+//	    ▲                                              │ (lease)                     │ store.Put, or read back
+//	    │ orphan deleted: store never took it ◄────────┴─────────────────────────────┤
+//	    │                                                                            ▼
+//	    │                                        verifier passes (a Stager promotes) stored
+//	    │                          overlapping ◄──────────────────────────────────────┘
+//	    │  evidence: consumers moved │   ▲ old key reactivated by someone
+//	    │        deactivate old key  ▼   │
+//	    │                           retired ── DeleteAfter since retirement ──► finished
+//	    │                                                     delete old key, remove tag
+//	    └──── rolled back ◄── rollback (from any phase: recorded, then undone in a safe order)
+//
+// In overlapping both keys are active. With [ReadOnce] consumers (the
+// default) the old key is deactivated only when the new key shows a use after
+// the store took it that is not the verifier's own, and the old key has not
+// been used for [Policy.Quiet], which must exceed IAM's last-use lag; a
+// consumer that read the old key at start and keeps using it holds the
+// rotation there, with a Status that says so, for as long as it runs. With
+// [ReadEveryUse] the old key retires once [Policy.LastUseLag] has passed
+// since the store took the new key with no use of the old one. The retired
+// key is deleted [Policy.DeleteAfter] after its recorded retirement; should
+// the new key vanish or go inactive, or the store go back to the old key,
+// the old key is reactivated at once.
+//
+// # Stores
+//
+// A [Store] takes the new key and reads back which key it holds. After any
+// store error, panic or cancellation the rotation reads it back: holds the
+// new key, stored; holds the old one, the new key is deleted; cannot tell,
+// the new key is kept and the next run decides. No key the store holds as
+// current is ever retired or deleted. A [Stager] keeps the new key pending
+// until it has verified, so no consumer reads a key that has not worked.
+// [WriteOnly] adapts a plain function, with a weaker guarantee.
+//
+// # One clock
+//
+// Every time that decides a deletion or a retirement is IAM's: key creation
+// dates, last-use dates, and the Date header of IAM's responses, from which
+// the times in the state tag are taken. No decision compares this host's
+// clock with a time another host wrote, so processes whose clocks are hours
+// apart agree. The local clock ([WithClock]) measures only durations: how
+// long this process has been inside its lease, and the verifier's pauses.
+//
+// # Concurrency
+//
+// Any number of processes may reconcile the same user. IAM offers one
+// compare-and-swap: a user holds at most two access keys. A rotation starts
+// only when the user has one key, so of any number of CreateAccessKey calls
+// racing for it exactly one can succeed; the others get LimitExceeded and
+// return [ErrRotationInProgress]. The process that created the key is the
+// only one that knows its secret; the state tag gives it a lease, on IAM's
+// clock, to store and verify it (it gives up after half of it), and others
+// return ErrRotationInProgress until the lease has passed. Only then may a
+// key the store never took be deleted, and only if it was never used. Tags
+// are last-writer-wins, so every step re-reads the state just before it
+// writes, and a step that would leave no active key is undone by the next.
+//
+// # State
+//
+// The library keeps exactly one user tag, [StateTag], while a rotation is
+// in flight, and removes it when the rotation finishes or rolls back. A
+// rotation does not start when the user's own tags leave no room for it
+// ([ErrNoRoom]). The tag is not named after a key, so editing a key's
+// description in the console (which writes a tag named after the key) cannot
+// touch it; a value that does not parse stops the rotation ([ErrBlocked]),
+// and nothing is deleted on its strength.
+//
+// # Eventual consistency
+//
+// IAM may list a new key late and show a use late. A rotation that may have
+// created a key keeps its record until the key is listed or its lease and a
+// further consistency margin have passed, so one listing that misses the key
+// never drops the evidence; last-use data is trusted only after
+// [Policy.LastUseLag].
+package rotate

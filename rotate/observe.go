@@ -1,0 +1,190 @@
+package rotate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/iamkeys/iamkeys"
+)
+
+// world is one observation of a user's rotation: everything a decision
+// looks at, read from IAM and the store.
+type world struct {
+	now  time.Time // IAM's clock: the Date of the latest response
+	user iamkeys.User
+	keys []iamkeys.Key
+
+	rec    *record // the state tag, nil when absent
+	recErr error   // the state tag does not parse
+
+	// Filled only when the decision can need them.
+	use     map[string]iamkeys.LastUse
+	hold    Holding
+	holdErr error // nil when hold is known
+	stager  bool  // the store stages (implements Stager)
+	loader  bool  // the store can load a key back (implements Loader)
+}
+
+// key returns the user's key with that ID.
+func (w *world) key(id string) (iamkeys.Key, bool) {
+	for _, k := range w.keys {
+		if k.ID == id && id != "" {
+			return k, true
+		}
+	}
+	return iamkeys.Key{}, false
+}
+
+// lastUse returns the key's last use; zero when unknown or never used.
+func (w *world) lastUse(id string) iamkeys.LastUse { return w.use[id] }
+
+// iamClock follows IAM's clock: the Date header of the latest response, plus
+// the local time elapsed since it was read. Only durations of the local
+// clock are used, never its reading.
+type iamClock struct {
+	local  iamkeys.Clock
+	date   time.Time // IAM's time of the latest response
+	readAt time.Time // local time it was read
+}
+
+// note records the Date of a response.
+func (c *iamClock) note(md middleware.Metadata) {
+	if t, ok := awsmiddleware.GetServerTime(md); ok && !t.IsZero() {
+		c.date, c.readAt = t, c.local.Now()
+	}
+}
+
+// now estimates IAM's current time.
+func (c *iamClock) now() (time.Time, error) {
+	if c.date.IsZero() {
+		return time.Time{}, ErrNoServerTime
+	}
+	return c.date.Add(max(c.local.Now().Sub(c.readAt), 0)), nil
+}
+
+// observe reads the user (with its tags), its keys and, when a decision
+// can need them, their last use and what the store holds.
+func (s *session) observe(ctx context.Context) (*world, error) {
+	r := s.r
+	u, err := r.client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(s.user)}, r.optFns...)
+	if err != nil {
+		return nil, s.fail("", err)
+	}
+	s.clock.note(u.ResultMetadata)
+	w := &world{user: userFrom(u)}
+	if v, ok := w.user.Tags[StateTag]; ok {
+		rec, err := parseRecord(v)
+		if err != nil {
+			w.recErr = err
+		} else {
+			w.rec = &rec
+		}
+	}
+	pages := iam.NewListAccessKeysPaginator(r.client, &iam.ListAccessKeysInput{UserName: aws.String(s.user)},
+		func(o *iam.ListAccessKeysPaginatorOptions) { o.StopOnDuplicateToken = true })
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx, r.optFns...)
+		if err != nil {
+			return nil, s.fail("", err)
+		}
+		s.clock.note(out.ResultMetadata)
+		for _, md := range out.AccessKeyMetadata {
+			w.keys = append(w.keys, iamkeys.Key{
+				ID: aws.ToString(md.AccessKeyId), UserName: aws.ToString(md.UserName),
+				Status: iamkeys.Status(md.Status), Created: aws.ToTime(md.CreateDate),
+			})
+		}
+	}
+	if w.now, err = s.clock.now(); err != nil {
+		return nil, s.fail("", err)
+	}
+	if !s.needsMore(w) {
+		return w, nil
+	}
+	w.use = make(map[string]iamkeys.LastUse, len(w.keys))
+	for _, k := range w.keys {
+		lu, err := s.lastUsed(ctx, k.ID)
+		if err != nil {
+			return nil, s.fail(k.ID, err)
+		}
+		w.use[k.ID] = lu
+	}
+	_, w.stager = s.store.(Stager)
+	_, w.loader = s.store.(Loader)
+	w.hold, w.holdErr = s.holding(ctx)
+	if w.now, err = s.clock.now(); err != nil {
+		return nil, s.fail("", err)
+	}
+	return w, nil
+}
+
+// needsMore reports whether a decision on w can need last use and the
+// store: always, but for a user with no rotation in flight whose only key
+// is not due, which is what a nightly pass finds for almost every user.
+func (s *session) needsMore(w *world) bool {
+	switch {
+	case w.rec != nil:
+		return true
+	case w.recErr != nil, len(w.keys) == 0:
+		return false
+	case len(w.keys) == 1 && s.mode == modeReconcile:
+		return !w.now.Before(w.keys[0].Created.Add(s.r.policy.MaxAge))
+	}
+	return true
+}
+
+func (s *session) lastUsed(ctx context.Context, keyID string) (iamkeys.LastUse, error) {
+	out, err := s.r.client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)}, s.r.optFns...)
+	if err != nil {
+		return iamkeys.LastUse{}, err
+	}
+	s.clock.note(out.ResultMetadata)
+	lu := iamkeys.LastUse{KeyID: keyID, UserName: aws.ToString(out.UserName)}
+	if l := out.AccessKeyLastUsed; l != nil && l.LastUsedDate != nil {
+		lu.Used, lu.At = true, *l.LastUsedDate
+		lu.Service = aws.ToString(l.ServiceName)
+		if r := aws.ToString(l.Region); r != "N/A" {
+			lu.Region = r
+		}
+	}
+	return lu, nil
+}
+
+// holding reads the store back, recovering a panic as "cannot tell".
+func (s *session) holding(ctx context.Context) (h Holding, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			h, err = Holding{}, errors.New("the store's Holding panicked")
+		}
+	}()
+	h, err = s.store.Holding(ctx)
+	if err != nil {
+		return Holding{}, fmt.Errorf("reading the store back: %w", err)
+	}
+	return h, nil
+}
+
+func userFrom(out *iam.GetUserOutput) iamkeys.User {
+	u := out.User
+	if u == nil {
+		return iamkeys.User{}
+	}
+	user := iamkeys.User{
+		Name: aws.ToString(u.UserName), ID: aws.ToString(u.UserId), ARN: aws.ToString(u.Arn),
+		Path: aws.ToString(u.Path), Created: aws.ToTime(u.CreateDate),
+	}
+	if len(u.Tags) > 0 {
+		user.Tags = make(map[string]string, len(u.Tags))
+		for _, t := range u.Tags {
+			user.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return user
+}
