@@ -10,18 +10,18 @@
 //
 // # Phases
 //
-//	            key older than MaxAge, or Rotate
-//	   idle ──────────────────────────────────────► creating ──CreateAccessKey──► created
-//	    ▲                                              │ (lease)                     │ store.Put, or read back
-//	    │ orphan deleted: store never took it ◄────────┴─────────────────────────────┤
-//	    │                                                                            ▼
-//	    │                                        verifier passes (a Stager promotes) stored
-//	    │                          overlapping ◄──────────────────────────────────────┘
-//	    │  evidence: consumers moved │   ▲ old key reactivated by someone
-//	    │        deactivate old key  ▼   │
-//	    │                           retired ── DeleteAfter since retirement ──► finished
-//	    │                                                     delete old key, remove tag
-//	    └──── rolled back ◄── rollback (from any phase: recorded, then undone in a safe order)
+//	         key older than MaxAge, or Rotate
+//	idle ──────────────────────────────────────► creating ──CreateAccessKey──► created
+//	 ▲                                              │ (lease)                     │ store.Put, or read back
+//	 │ orphan deleted: store never took it ◄────────┴─────────────────────────────┤
+//	 │                                                                            ▼
+//	 │                                        verifier passes (a Stager promotes) stored
+//	 │                          overlapping ◄──────────────────────────────────────┘
+//	 │  evidence: consumers moved │   ▲ old key reactivated by someone
+//	 │        deactivate old key  ▼   │
+//	 │                           retired ── DeleteAfter since retirement ──► finished
+//	 │                                                     delete old key, remove tag
+//	 └──── rolled back ◄── rollback (from any phase: recorded, then undone in a safe order)
 //
 // In overlapping both keys are active. With [ReadOnce] consumers (the
 // default) the old key is deactivated only when the new key shows a use after
