@@ -91,10 +91,9 @@ func (s *Server) authenticate(r *http.Request, body []byte, c *call) *apiError {
 	if k = s.keys[a.keyID]; !usable(k) { // deleted or deactivated meanwhile
 		return newError(iamerr.InvalidClientTokenID, invalidTokenMessage)
 	}
-	k.lastUsed = now
-	k.lastService = a.service
-	k.lastRegion = a.region
+	s.recordUse(k, now, a.service, a.region)
 	c.caller = k
+	s.emit(c, Event{At: now, Action: "Use", UserName: k.owner.name, AccessKeyID: k.id, Service: a.service, Region: a.region})
 	return nil
 }
 

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// Clock is a fake clock for the server's notion of time: key creation dates,
-// last-use timestamps, propagation delays and credential report generation.
-// It only moves when told to. A Clock is safe for concurrent use.
+// Clock is a fake clock for the server's notion of time: the Date header,
+// key creation dates, last-use timestamps, propagation delays and credential
+// report generation. It only moves when told to. A Clock is safe for
+// concurrent use.
 type Clock struct {
 	mu  sync.Mutex
 	now time.Time

@@ -55,11 +55,13 @@ func (s *Server) opGenerateCredentialReport(c *call) (any, *apiError) {
 	switch {
 	case !r.exists:
 		s.startReport(now)
+		s.emit(c, Event{At: now, Action: c.action})
 		return xmlGenerateCredentialReportResult{State: "STARTED", Description: "No report exists. Starting a new report generation task"}, nil
 	case s.generating(now):
 		return xmlGenerateCredentialReportResult{State: "INPROGRESS"}, nil
 	case now.Sub(r.started) >= reportReuse:
 		s.startReport(now)
+		s.emit(c, Event{At: now, Action: c.action})
 		return xmlGenerateCredentialReportResult{State: "STARTED"}, nil
 	}
 	return xmlGenerateCredentialReportResult{State: "COMPLETE"}, nil
@@ -83,7 +85,7 @@ func (s *Server) opGetCredentialReport(c *call) (any, *apiError) {
 
 // startReport snapshots the account into a new report. Callers hold s.mu.
 func (s *Server) startReport(now time.Time) {
-	s.report = reportState{exists: true, started: now, content: s.buildReport()}
+	s.report = reportState{exists: true, started: now, content: s.buildReport(now)}
 }
 
 // reportTime formats t as the report does: ISO 8601 with +00:00.
@@ -91,15 +93,15 @@ func reportTime(t time.Time) string {
 	return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05") + "+00:00"
 }
 
-// buildReport renders the CSV: the root row first, then users by name.
-// Callers hold s.mu.
-func (s *Server) buildReport() []byte {
+// buildReport renders the CSV as of now: the root row first, then users by
+// name. Callers hold s.mu.
+func (s *Server) buildReport(now time.Time) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write(reportHeader)
 	root := []string{"<root_account>", "arn:aws:iam::" + s.cfg.accountID + ":root", reportTime(s.origin),
 		"not_supported", "no_information", "not_supported", "not_supported", "false"}
-	w.Write(append(append(root, keyColumns(s.rootKeys)...), certColumns...))
+	w.Write(append(append(root, keyColumns(s.rootKeys, now)...), certColumns...))
 
 	users := make([]*user, 0, len(s.users))
 	for _, u := range s.users {
@@ -108,7 +110,7 @@ func (s *Server) buildReport() []byte {
 	sortUsers(users)
 	for _, u := range users {
 		row := []string{u.name, u.arn(s.cfg.accountID), reportTime(u.created), "false", "N/A", "N/A", "N/A", "false"}
-		w.Write(append(append(row, keyColumns(u.keys)...), certColumns...))
+		w.Write(append(append(row, keyColumns(u.keys, now)...), certColumns...))
 	}
 	w.Flush()
 	return buf.Bytes()
@@ -118,8 +120,9 @@ func (s *Server) buildReport() []byte {
 var certColumns = []string{"false", "N/A", "false", "N/A"}
 
 // keyColumns renders the two access key slots: active keys first, then by
-// creation time (iam-reference §5.2: slots are not creation order).
-func keyColumns(keys []*accessKey) []string {
+// creation time (iam-reference §5.2: slots are not creation order), with
+// the last uses visible at now (WithLastUseLag).
+func keyColumns(keys []*accessKey, now time.Time) []string {
 	ordered := sortedKeys(keys)
 	sort.SliceStable(ordered, func(i, j int) bool {
 		return ordered[i].status == statusActive && ordered[j].status != statusActive
@@ -132,8 +135,8 @@ func keyColumns(keys []*accessKey) []string {
 		}
 		k := ordered[slot]
 		used, region, service := "N/A", "N/A", "N/A"
-		if !k.lastUsed.IsZero() {
-			used, region, service = reportTime(k.lastUsed), orNA(k.lastRegion), orNA(k.lastService)
+		if u := k.uses.shownAt(now); !u.at.IsZero() {
+			used, region, service = reportTime(u.at), orNA(u.region), orNA(u.service)
 		}
 		// last_rotated is the creation date even for an inactive key.
 		cols = append(cols, boolString(k.status == statusActive), reportTime(k.created), used, region, service)

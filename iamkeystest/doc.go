@@ -26,14 +26,22 @@
 // Seeding and inspection (AddUser, AddKey, Keys, ...) work on the state
 // directly, without HTTP. Time comes from WithClock, typically a *Clock,
 // so that propagation delays, last-use dates and credential report
-// generation can be driven without sleeping. Faults are injected with
-// FailNext and FailNextAmbiguous, WithThrottleFraction, WithRateLimit and
-// WithLatency; Calls counts requests per action.
+// generation can be driven without sleeping. Every response, errors
+// included, carries a Date header with the server clock's time, as AWS's
+// do; the SDK exposes it as GetServerTime in aws/middleware. Faults are
+// injected with FailNext and FailNextAmbiguous, WithThrottleFraction,
+// WithRateLimit and WithLatency; Calls counts requests per action.
+// WithEventLog and WithEventHook report every change applied and every use
+// of a key, as Events, for invariant checks in simulation tests.
 //
 // The server does not model:
 //   - policy evaluation: every validly signed caller may do everything;
-//   - eventual consistency, except the optional propagation delay of new
-//     keys (WithPropagationDelay); reads after writes are always current;
+//   - eventual consistency, except three optional delays, all 0 by
+//     default: new keys sign requests only after WithPropagationDelay,
+//     ListAccessKeys shows them only after WithListingLag, and a use of a
+//     key shows in GetAccessKeyLastUsed and the credential report only
+//     after WithLastUseLag. Otherwise reads after writes are always
+//     current;
 //   - roles, groups, managed policies, login profiles, MFA devices,
 //     certificates, SSH keys and STS temporary credentials, and so the
 //     DeleteUser conflicts and the "non-User credentials" errors they cause;

@@ -69,6 +69,7 @@ func (s *Server) failAmbiguously(w http.ResponseWriter, mode AmbiguousMode, name
 			}
 		}
 	}
+	s.setDate(w)
 	writeError(w, namespace, requestID, newError(iamerr.InternalFailure, internalMessage))
 }
 

@@ -55,6 +55,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{requestID: newRequestID()}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
+		s.setDate(w)
 		writeError(w, iamNamespace, c.requestID, newError(iamerr.InvalidInput, "Could not read the request body."))
 		return
 	}
@@ -66,7 +67,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.auth.service == "sts" {
 		namespace, version, ops = stsNamespace, stsVersion, stsOps
 	}
-	fail := func(e *apiError) { writeError(w, namespace, c.requestID, e) }
+	fail := func(e *apiError) {
+		s.setDate(w)
+		writeError(w, namespace, c.requestID, e)
+	}
 
 	s.mu.Lock()
 	s.calls[c.action]++
@@ -87,6 +91,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(e)
 		return
 	}
+	s.deliver(c)
 	op, ok := ops[c.action]
 	if !ok || c.form.Get("Version") != version {
 		fail(newError(iamerr.InvalidAction, "Could not find operation "+c.action+" for version "+c.form.Get("Version")))
@@ -101,6 +106,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	result, e := op(s, c)
 	s.mu.Unlock()
+	s.deliver(c) // the hook sees the change even if the answer is then lost
 
 	if f.ambiguous {
 		s.failAmbiguously(w, f.mode, namespace, c.requestID)
@@ -110,6 +116,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(e)
 		return
 	}
+	s.setDate(w)
 	writeResult(w, namespace, c.requestID, c.action, result)
 }
 

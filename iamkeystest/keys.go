@@ -1,6 +1,9 @@
 package iamkeystest
 
 import (
+	"slices"
+	"time"
+
 	"github.com/iamkeys/iamkeys/internal/iamerr"
 	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
@@ -68,6 +71,7 @@ func (s *Server) opCreateAccessKey(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	s.emit(c, Event{Action: c.action, UserName: u.name, AccessKeyID: k.id, Status: k.status})
 	return xmlCreateAccessKeyResult{AccessKey: xmlAccessKey{
 		UserName:        u.name,
 		AccessKeyID:     k.id,
@@ -88,7 +92,7 @@ func (s *Server) opListAccessKeys(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	keys := sortedKeys(u.keys)
+	keys := s.listedKeys(u.keys)
 	p := pr.page(len(keys), func(i int) string { return keySortKey(keys[i]) })
 	res := xmlListAccessKeysResult{IsTruncated: p.truncated, Marker: p.marker}
 	res.AccessKeyMetadata.Members = []xmlAccessKey{}
@@ -101,6 +105,28 @@ func (s *Server) opListAccessKeys(c *call) (any, *apiError) {
 		})
 	}
 	return res, nil
+}
+
+// listedKeys returns the keys ListAccessKeys shows, in listing order: with
+// a listing lag (WithListingLag), those whose creation time plus the lag
+// the server clock has reached. Callers hold s.mu.
+func (s *Server) listedKeys(keys []*accessKey) []*accessKey {
+	keys = sortedKeys(keys)
+	if s.listingLag <= 0 {
+		return keys
+	}
+	now := s.now()
+	return slices.DeleteFunc(keys, func(k *accessKey) bool {
+		return now.Before(k.created.Add(s.listingLag))
+	})
+}
+
+// SetListingLag changes how long ListAccessKeys leaves out new keys (see
+// WithListingLag), for keys old and new.
+func (s *Server) SetListingLag(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listingLag = max(d, 0)
 }
 
 func (s *Server) opGetAccessKeyLastUsed(c *call) (any, *apiError) {
@@ -120,10 +146,10 @@ func (s *Server) opGetAccessKeyLastUsed(c *call) (any, *apiError) {
 	}
 	res := xmlGetAccessKeyLastUsedResult{UserName: k.owner.name}
 	res.AccessKeyLastUsed = xmlAccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}
-	if !k.lastUsed.IsZero() {
-		res.AccessKeyLastUsed.LastUsedDate = isoTime(k.lastUsed)
-		res.AccessKeyLastUsed.ServiceName = orNA(k.lastService)
-		res.AccessKeyLastUsed.Region = orNA(k.lastRegion)
+	if u := k.uses.shownAt(s.now()); !u.at.IsZero() {
+		res.AccessKeyLastUsed.LastUsedDate = isoTime(u.at)
+		res.AccessKeyLastUsed.ServiceName = orNA(u.service)
+		res.AccessKeyLastUsed.Region = orNA(u.region)
 	}
 	return res, nil
 }
@@ -164,11 +190,12 @@ func (s *Server) requireKey(c *call, v *validator) (*user, *accessKey, *apiError
 
 func (s *Server) opUpdateAccessKey(c *call) (any, *apiError) {
 	var v validator
-	_, k, e := s.requireKey(c, &v)
+	u, k, e := s.requireKey(c, &v)
 	if e != nil {
 		return nil, e
 	}
 	k.status = c.form.Get("Status")
+	s.emit(c, Event{Action: c.action, UserName: u.name, AccessKeyID: k.id, Status: k.status})
 	return nil, nil
 }
 
@@ -179,6 +206,7 @@ func (s *Server) opDeleteAccessKey(c *call) (any, *apiError) {
 		return nil, e
 	}
 	s.removeKey(u, k)
+	s.emit(c, Event{Action: c.action, UserName: u.name, AccessKeyID: k.id})
 	return nil, nil
 }
 

@@ -19,6 +19,10 @@ type config struct {
 	rateBurst        int
 	reportDelay      time.Duration
 	randomIDs        bool
+	lastUseLag       time.Duration
+	listingLag       time.Duration
+	eventLog         int
+	eventHook        func(Event)
 }
 
 func defaultConfig() config {
@@ -97,4 +101,46 @@ func WithReportGenerationDelay(d time.Duration) Option {
 // always random.
 func WithRandomIDs() Option {
 	return optionFunc(func(cfg *config) { cfg.randomIDs = true })
+}
+
+// WithLastUseLag models the delay before IAM's last-use data shows a use of
+// a key: a use (a request signed with the key, or SetLastUsed) appears in
+// GetAccessKeyLastUsed and in the credential report's last-used columns
+// only once the server clock reaches the use time plus d, rounded up to a
+// whole second. Until then they show the latest use that has become
+// visible (of those, the one recorded last), or none. The key's true last
+// use is in Key and Keys at once. Memory stays bounded: a key keeps at most
+// one pending use per second of lag. The default is 0: every use is
+// visible at once. See also Server.SetLastUseLag.
+func WithLastUseLag(d time.Duration) Option {
+	return optionFunc(func(cfg *config) { cfg.lastUseLag = max(d, 0) })
+}
+
+// WithListingLag models a listing that lags behind creation:
+// ListAccessKeys leaves out a key until the server clock reaches its
+// creation time plus d, seeded keys (AddKey) included. The key exists
+// meanwhile: it counts towards the limit of two keys per user, it signs
+// requests (subject to WithPropagationDelay), and GetAccessKeyLastUsed,
+// UpdateAccessKey and DeleteAccessKey find it. Deletions and status changes
+// show at once. The default is 0. See also Server.SetListingLag.
+func WithListingLag(d time.Duration) Option {
+	return optionFunc(func(cfg *config) { cfg.listingLag = max(d, 0) })
+}
+
+// WithEventLog makes the server keep the n most recent events (see Event),
+// which Server.Events returns; older ones are dropped. The default, 0,
+// keeps none, and then recording costs nothing unless WithEventHook is set.
+func WithEventLog(n int) Option {
+	return optionFunc(func(cfg *config) { cfg.eventLog = max(n, 0) })
+}
+
+// WithEventHook makes the server call f with each event (see Event) once
+// it is applied, before the response to its request is written: a change
+// whose answer FailNextAmbiguous then drops or turns into a 500 is
+// reported too. f runs on the request's goroutine without the server's
+// lock held, so it may call the server's methods and make requests to it;
+// when requests run concurrently, so do calls of f, possibly out of Seq
+// order. The default is no hook; a nil f sets none.
+func WithEventHook(f func(Event)) Option {
+	return optionFunc(func(cfg *config) { cfg.eventHook = f })
 }

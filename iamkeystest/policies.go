@@ -98,6 +98,7 @@ func (s *Server) opPutUserPolicy(c *call) (any, *apiError) {
 		return nil, newError(iamerr.LimitExceeded, "Maximum policy size of 2048 bytes exceeded for user "+u.name)
 	}
 	u.policies[name] = doc // stored verbatim
+	s.emit(c, Event{Action: c.action, UserName: u.name, PolicyName: name})
 	return nil, nil
 }
 
@@ -125,6 +126,7 @@ func (s *Server) opDeleteUserPolicy(c *call) (any, *apiError) {
 		return nil, noSuchPolicy(name)
 	}
 	delete(u.policies, name)
+	s.emit(c, Event{Action: c.action, UserName: u.name, PolicyName: name})
 	return nil, nil
 }
 

@@ -42,6 +42,7 @@ type call struct {
 	form      url.Values
 	auth      authInfo
 	caller    *accessKey // the verified signing key; nil before auth
+	events    []Event    // made by the request, not yet passed to the hook
 }
 
 // has reports whether the request carries parameter name at all.
@@ -119,6 +120,13 @@ type xmlError struct {
 func writeHeaders(w http.ResponseWriter, requestID string) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("x-amzn-RequestId", requestID)
+}
+
+// setDate sets the Date header, which AWS sends with every answer, to the
+// server clock's time in the format of http.TimeFormat. The SDK reads it
+// (GetServerTime in aws/middleware) and corrects its signing clock by it.
+func (s *Server) setDate(w http.ResponseWriter) {
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 }
 
 // writeResult writes the success envelope for action. result is the content

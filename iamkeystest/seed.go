@@ -21,7 +21,9 @@ type KeyInfo struct {
 	UserName string // empty for a root key
 	Status   string
 	Created  time.Time
-	// LastUsed is zero if the key was never used.
+	// LastUsed is zero if the key was never used. It is the last use
+	// recorded, even one that WithLastUseLag keeps out of
+	// GetAccessKeyLastUsed for now.
 	LastUsed    time.Time
 	LastService string
 	LastRegion  string
@@ -107,7 +109,12 @@ func (s *Server) addKey(status string, created time.Time, owner func() (*user, *
 }
 
 // SetLastUsed records a use of the key at the given time, service (such as
-// "s3") and region.
+// "s3") and region, as a signed request would, but without an event. The
+// use replaces the key's last use in Key and Keys at once; last-use data
+// (GetAccessKeyLastUsed, the credential report) shows it once the server
+// clock reaches at plus the lag of WithLastUseLag, which can model "used 5
+// minutes ago, not yet visible". With no lag it shows at once, even when
+// at is older than a use already shown.
 func (s *Server) SetLastUsed(keyID string, at time.Time, service, region string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,7 +122,7 @@ func (s *Server) SetLastUsed(keyID string, at time.Time, service, region string)
 	if k == nil {
 		return seedError(noSuchKey(keyID))
 	}
-	k.lastUsed, k.lastService, k.lastRegion = at, service, region
+	s.recordUse(k, at, service, region)
 	return nil
 }
 
@@ -203,9 +210,9 @@ func keyInfo(k *accessKey) KeyInfo {
 		Secret:      k.secret,
 		Status:      k.status,
 		Created:     k.created,
-		LastUsed:    k.lastUsed,
-		LastService: k.lastService,
-		LastRegion:  k.lastRegion,
+		LastUsed:    k.uses.latest.at,
+		LastService: k.uses.latest.service,
+		LastRegion:  k.uses.latest.region,
 	}
 	if k.owner != nil {
 		info.UserName = k.owner.name

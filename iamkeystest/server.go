@@ -45,6 +45,10 @@ type Server struct {
 	faults   map[string][]fault
 	latency  time.Duration
 	throttle throttleState
+
+	lastUseLag time.Duration
+	listingLag time.Duration
+	events     eventLog
 }
 
 // NewServer starts a Server on 127.0.0.1 with a free port. It panics if it
@@ -85,6 +89,9 @@ func newServer(opts ...Option) *Server {
 		calls:   map[string]int{},
 		faults:  map[string][]fault{},
 		latency: cfg.latency,
+
+		lastUseLag: cfg.lastUseLag,
+		listingLag: cfg.listingLag,
 	}
 	s.throttle.tokens = float64(max(cfg.rateBurst, 1))
 	s.origin = s.now()

@@ -34,15 +34,13 @@ type tag struct{ key, value string }
 
 // accessKey is an access key of a user, or of root when owner is nil.
 type accessKey struct {
-	id          string
-	secret      string
-	owner       *user
-	status      string
-	created     time.Time
-	usableFrom  time.Time // propagation delay: rejected before this
-	lastUsed    time.Time
-	lastService string
-	lastRegion  string
+	id         string
+	secret     string
+	owner      *user
+	status     string
+	created    time.Time
+	usableFrom time.Time // propagation delay: rejected before this
+	uses       lastUse
 }
 
 // arn returns the user's ARN for the account.

@@ -102,6 +102,7 @@ func (s *Server) opTagUser(c *call) (any, *apiError) {
 		return nil, newError(iamerr.LimitExceeded, "Cannot exceed quota for TagsPerUser: 50")
 	}
 	u.tags = merged
+	s.emit(c, Event{Action: c.action, UserName: u.name, Tags: tagMap(tags)})
 	return nil, nil
 }
 
@@ -144,6 +145,7 @@ func (s *Server) opUntagUser(c *call) (any, *apiError) {
 			u.tags = append(u.tags[:i:i], u.tags[i+1:]...)
 		}
 	}
+	s.emit(c, Event{Action: c.action, UserName: u.name, TagKeys: keys})
 	return nil, nil
 }
 

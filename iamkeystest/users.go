@@ -127,6 +127,7 @@ func (s *Server) opCreateUser(c *call) (any, *apiError) {
 		return nil, e
 	}
 	u.boundary = boundary
+	s.emit(c, Event{Action: c.action, UserName: u.name, Tags: tagMap(tags)})
 	// iam-reference §3.1: Tags only when tags were supplied; the boundary
 	// only when set.
 	x := s.xmlOf(u, true)
@@ -165,6 +166,7 @@ func (s *Server) opDeleteUser(c *call) (any, *apiError) {
 		return nil, newError(iamerr.DeleteConflict, "Cannot delete entity, must delete access keys first.")
 	}
 	delete(s.users, strings.ToLower(u.name))
+	s.emit(c, Event{Action: c.action, UserName: u.name})
 	return nil, nil
 }
 
