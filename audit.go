@@ -316,7 +316,7 @@ type Remedy string
 
 // Remedies.
 const (
-	RemedyRotate     Remedy = "rotate"     // create a new key, move consumers, deactivate this one (Manager.Rotate)
+	RemedyRotate     Remedy = "rotate"     // create a new key, move consumers, deactivate this one (package rotate)
 	RemedyDeactivate Remedy = "deactivate" // set the key Inactive (reversible; Manager.SetStatus)
 	RemedyDelete     Remedy = "delete"     // delete the key (Manager.DeleteKey; root keys only as root)
 )

@@ -7,15 +7,12 @@
 // [Manager.SetStatus], [Manager.DeleteKey] and [Manager.DeleteAll] manage its
 // access keys; [Manager.DeleteUser] cleans up.
 //
-// [Manager.Rotate] replaces a key without losing a secret, orphaning a key or
-// cutting a working consumer off: it plans first, hands the new key to the
-// caller's store before touching the old one, verifies it, deactivates the
-// old key, and records a rotation in flight in the user's tags so that a
-// crashed rotation can be resumed; [Manager.FinishRotation] and
-// [Manager.RollbackRotation] end or undo it. [Manager.Audit] checks every
-// access key of the account against the compliance rules of AWS Config,
-// Security Hub and CIS, live or from the credential report, and never passes
-// silently over what it could not read.
+// [Manager.Audit] checks every access key of the account against the
+// compliance rules of AWS Config, Security Hub and CIS, live or from the
+// credential report, and never passes silently over what it could not read.
+//
+// Package [github.com/iamkeys/iamkeys/rotate] rotates keys: it replaces a key
+// without losing a secret or cutting a working consumer off.
 //
 // # Errors
 //

@@ -348,8 +348,7 @@ func ExampleNewFromConfig() {
 	srv := iamkeystest.NewServer()
 	defer srv.Close()
 
-	// In production: cfg, err := config.LoadDefaultConfig(ctx). A Manager
-	// built from an aws.Config can also rotate its own credentials.
+	// In production: cfg, err := config.LoadDefaultConfig(ctx).
 	cfg := srv.Config()
 	m, err := iamkeys.NewFromConfig(cfg, iamkeys.WithPageSize(1000))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -29,7 +28,6 @@ type APIClient interface {
 	CreateUser(ctx context.Context, params *iam.CreateUserInput, optFns ...func(*iam.Options)) (*iam.CreateUserOutput, error)
 	DeleteUser(ctx context.Context, params *iam.DeleteUserInput, optFns ...func(*iam.Options)) (*iam.DeleteUserOutput, error)
 	TagUser(ctx context.Context, params *iam.TagUserInput, optFns ...func(*iam.Options)) (*iam.TagUserOutput, error)
-	UntagUser(ctx context.Context, params *iam.UntagUserInput, optFns ...func(*iam.Options)) (*iam.UntagUserOutput, error)
 
 	PutUserPolicy(ctx context.Context, params *iam.PutUserPolicyInput, optFns ...func(*iam.Options)) (*iam.PutUserPolicyOutput, error)
 	GetUserPolicy(ctx context.Context, params *iam.GetUserPolicyInput, optFns ...func(*iam.Options)) (*iam.GetUserPolicyOutput, error)
@@ -49,13 +47,8 @@ var _ APIClient = (*iam.Client)(nil)
 // A Manager manages IAM users and their access keys through an [APIClient].
 // It is safe for concurrent use by multiple goroutines.
 type Manager struct {
-	cfg config
-
-	mu     sync.RWMutex
+	cfg    config
 	client APIClient
-	awsCfg *aws.Config // set by NewFromConfig; nil when built with New
-
-	rotating sync.Map // lower-cased user names with a rotation in flight in this process (rotate_state.go)
 }
 
 // New returns a Manager that calls IAM through client. It does no I/O. An
@@ -75,22 +68,11 @@ func New(client APIClient, opts ...Option) (*Manager, error) {
 // NewFromConfig returns a Manager over an *iam.Client built from cfg, as
 // loaded by config.LoadDefaultConfig. It does no I/O.
 func NewFromConfig(cfg aws.Config, opts ...Option) (*Manager, error) {
-	m, err := New(iam.NewFromConfig(cfg), opts...)
-	if err != nil {
-		return nil, err
-	}
-	c := cfg.Copy()
-	m.awsCfg = &c
-	return m, nil
+	return New(iam.NewFromConfig(cfg), opts...)
 }
 
-// api returns the client to call. It can change when the Manager rotates its
-// own credentials.
-func (m *Manager) api() APIClient {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.client
-}
+// api returns the client to call.
+func (m *Manager) api() APIClient { return m.client }
 
 // logger returns the configured logger; it discards by default.
 func (m *Manager) logger() *slog.Logger { return m.cfg.logger }

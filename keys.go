@@ -145,7 +145,7 @@ type limitError struct {
 }
 
 func (e *limitError) Error() string {
-	return fmt.Sprintf("user %s already has two access keys, inactive ones included (IAM's limit); delete one first (DeleteKey) or rotate instead (Rotate): %v", e.user, e.err)
+	return fmt.Sprintf("user %s already has two access keys, inactive ones included (IAM's limit); delete one first (DeleteKey) or rotate instead (package rotate): %v", e.user, e.err)
 }
 
 func (e *limitError) Unwrap() error { return e.err }

@@ -127,7 +127,7 @@ func TestCreateKeyLimit(t *testing.T) {
 	if !errors.As(err, &lee) {
 		t.Errorf("SDK exception not reachable: %v", err)
 	}
-	for _, hint := range []string{"two access keys", "delete one", "Rotate"} {
+	for _, hint := range []string{"two access keys", "delete one", "package rotate"} {
 		if !strings.Contains(err.Error(), hint) {
 			t.Errorf("message %q lacks the hint %q", err, hint)
 		}

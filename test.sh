@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh runs every check of the project, as CI does: formatting, vet,
 # staticcheck, tidy modules, generated mocks up to date, the race-enabled test
-# suite, the integration suite against cmd/iamfake as an external endpoint, the
+# suite, the benchmarks once each, the rotate package's simulation without
+# -race, the integration suite against cmd/iamfake as an external endpoint, the
 # examples/ main job end to end, and the AWS CLI v2 against cmd/iamfake.
 # Tools come from the Go module proxy, pinned in tools/go.mod.
 set -euo pipefail
@@ -38,7 +39,11 @@ step "go test -race"
 go test -race -count=1 ./...
 
 step "benchmarks, run once each so they keep working (figures and full runs: BENCHMARKS.md)"
-go test -run '^$' -bench 'Overhead|Rotate|AuditReport|AuditMemory' -benchtime 1x .
+go test -run '^$' -bench 'Overhead|AuditReport|AuditMemory' -benchtime 1x .
+go test -run '^$' -bench . -benchtime 1x ./rotate/
+
+step "rotate simulation, without -race (seeded, deterministic)"
+go test -count=1 -run 'TestSimulation' ./rotate/
 
 step "integration suite against cmd/iamfake as an external endpoint (IAMKEYS_TEST_ENDPOINT)"
 fake=$(mktemp -d)

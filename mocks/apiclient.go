@@ -701,50 +701,6 @@ func (c *MockAPIClientTagUserCall) DoAndReturn(f func(context.Context, *iam.TagU
 	return c
 }
 
-// UntagUser mocks base method.
-func (m *MockAPIClient) UntagUser(ctx context.Context, params *iam.UntagUserInput, optFns ...func(*iam.Options)) (*iam.UntagUserOutput, error) {
-	m.ctrl.T.Helper()
-	varargs := []any{ctx, params}
-	for _, a := range optFns {
-		varargs = append(varargs, a)
-	}
-	ret := m.ctrl.Call(m, "UntagUser", varargs...)
-	ret0, _ := ret[0].(*iam.UntagUserOutput)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// UntagUser indicates an expected call of UntagUser.
-func (mr *MockAPIClientMockRecorder) UntagUser(ctx, params any, optFns ...any) *MockAPIClientUntagUserCall {
-	mr.mock.ctrl.T.Helper()
-	varargs := append([]any{ctx, params}, optFns...)
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UntagUser", reflect.TypeOf((*MockAPIClient)(nil).UntagUser), varargs...)
-	return &MockAPIClientUntagUserCall{Call: call}
-}
-
-// MockAPIClientUntagUserCall wrap *gomock.Call
-type MockAPIClientUntagUserCall struct {
-	*gomock.Call
-}
-
-// Return rewrite *gomock.Call.Return
-func (c *MockAPIClientUntagUserCall) Return(arg0 *iam.UntagUserOutput, arg1 error) *MockAPIClientUntagUserCall {
-	c.Call = c.Call.Return(arg0, arg1)
-	return c
-}
-
-// Do rewrite *gomock.Call.Do
-func (c *MockAPIClientUntagUserCall) Do(f func(context.Context, *iam.UntagUserInput, ...func(*iam.Options)) (*iam.UntagUserOutput, error)) *MockAPIClientUntagUserCall {
-	c.Call = c.Call.Do(f)
-	return c
-}
-
-// DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockAPIClientUntagUserCall) DoAndReturn(f func(context.Context, *iam.UntagUserInput, ...func(*iam.Options)) (*iam.UntagUserOutput, error)) *MockAPIClientUntagUserCall {
-	c.Call = c.Call.DoAndReturn(f)
-	return c
-}
-
 // UpdateAccessKey mocks base method.
 func (m *MockAPIClient) UpdateAccessKey(ctx context.Context, params *iam.UpdateAccessKeyInput, optFns ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error) {
 	m.ctrl.T.Helper()
