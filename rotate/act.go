@@ -147,8 +147,12 @@ func (s *session) verify(ctx context.Context, w *world) error {
 	case s.view.held != nil && s.view.held.ID == rec.New:
 		key = *s.view.held
 	default:
-		var err error
-		if key, err = s.store.(Loader).Load(ctx, rec.New); err != nil {
+		err := callStore(ctx, func(ctx context.Context) error {
+			var err error
+			key, err = s.store.(Loader).Load(ctx, rec.New)
+			return err
+		})
+		if err != nil {
 			s.pause(fmt.Sprintf("loading new key %s from the store to verify it: %v", rec.New, err))
 			return nil
 		}

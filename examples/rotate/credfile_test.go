@@ -1,11 +1,15 @@
 package main
 
 import (
-	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/rotate"
 )
 
 func TestSetProfileKey(t *testing.T) {
@@ -70,40 +74,6 @@ func TestWriteCredentialsFailureLeavesFile(t *testing.T) {
 	}
 }
 
-func TestRunInMemory(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "credentials")
-	var out, errOut bytes.Buffer
-	if code := run([]string{"-credentials", path, "-verify=false"}, &out, &errOut); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var secret string
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "aws_secret_access_key = "); ok {
-			secret = v
-		}
-	}
-	if secret == "" || strings.Contains(out.String()+errOut.String(), secret) {
-		t.Errorf("secret %q missing from the file or printed:\n%s", secret, out.String())
-	}
-	if !strings.Contains(string(data), "[other]") || !strings.Contains(string(data), "# kept") {
-		t.Errorf("other profile or comment lost:\n%s", data)
-	}
-}
-
-func TestRunFailsClearly(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := run([]string{"-key", "AKIANOSUCHKEY0000001", "-verify=false"}, &out, &errOut); code == 0 {
-		t.Fatal("exit 0 for an unknown key")
-	}
-	if !strings.Contains(errOut.String(), "rotate:") {
-		t.Errorf("stderr = %q", errOut.String())
-	}
-}
-
 func TestSetProfileKeyHeaderCommentAndCRLF(t *testing.T) {
 	in := "[app] # the deploy key\r\naws_access_key_id = AKIAOLD\r\naws_secret_access_key = old\r\n\r\n[other]\r\nregion = eu-west-1\r\n"
 	got := string(setProfileKey([]byte(in), "app", "AKIANEW", "new"))
@@ -132,5 +102,87 @@ func TestWriteCredentialsFollowsSymlink(t *testing.T) {
 	data, _ := os.ReadFile(target)
 	if !strings.Contains(string(data), "AKIANEW") {
 		t.Errorf("the target was not updated: %s", data)
+	}
+}
+
+// TestCredFileStore: Put writes the profile, Holding and Load read it back,
+// and the file's other profiles are untouched.
+func TestCredFileStore(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "credentials")
+	if err := os.WriteFile(path, []byte("# team\r\n[other]\r\naws_access_key_id = O\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := credFile{path: path, profile: "app"}
+	if h, err := st.Holding(ctx); err != nil || h != (rotate.Holding{}) {
+		t.Fatalf("Holding of a missing profile = %v, %v; want none", h, err)
+	}
+	key := iamkeys.NewKey{Key: iamkeys.Key{ID: "AKIANEW"}, Secret: iamkeys.NewSecret("s3cret")}
+	if err := st.Put(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := st.Holding(ctx); err != nil || h.Current != "AKIANEW" || h.Pending != "" {
+		t.Fatalf("Holding after Put = %v, %v", h, err)
+	}
+	got, err := st.Load(ctx, "AKIANEW")
+	if err != nil || got.ID != "AKIANEW" || got.Secret.Reveal() != "s3cret" {
+		t.Fatalf("Load = %v, %v", got, err)
+	}
+	if _, err := st.Load(ctx, "AKIAOTHER"); err == nil {
+		t.Error("Load of a key the profile does not hold succeeded")
+	}
+	data, _ := os.ReadFile(path)
+	if want := "# team\r\n[other]\r\naws_access_key_id = O\r\n\r\n[app]\r\naws_access_key_id = AKIANEW\r\naws_secret_access_key = s3cret\r\n"; string(data) != want {
+		t.Errorf("file = %q, want %q", data, want)
+	}
+	if h, err := (credFile{path: filepath.Join(t.TempDir(), "none"), profile: "app"}).Holding(ctx); err != nil || h.Current != "" {
+		t.Errorf("Holding of a missing file = %v, %v", h, err)
+	}
+}
+
+// TestCredFilePutNotStored: a write that fails before the file is replaced
+// says so with rotate.ErrNotStored, so the rotation deletes the new key at
+// once; the file is unchanged.
+func TestCredFilePutNotStored(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(path, []byte("[app]\naws_access_key_id = OLD\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := iamkeys.NewKey{Key: iamkeys.Key{ID: "AKIANEW"}, Secret: iamkeys.NewSecret("s")}
+	if err := (credFile{path: path, profile: "bad]name"}).Put(context.Background(), key); !errors.Is(err, rotate.ErrNotStored) {
+		t.Errorf("Put with a bad profile: %v, want ErrNotStored", err)
+	}
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o700)
+	if os.Getuid() != 0 { // root writes anywhere
+		if err := (credFile{path: path, profile: "app"}).Put(context.Background(), key); !errors.Is(err, rotate.ErrNotStored) {
+			t.Errorf("Put into a read-only directory: %v, want ErrNotStored", err)
+		}
+	}
+	if got, _ := os.ReadFile(path); string(got) != "[app]\naws_access_key_id = OLD\n" {
+		t.Errorf("file changed: %q", got)
+	}
+}
+
+// TestWriteCredentialsConcurrent: rotations of several users sharing one
+// file lose none of each other's profiles.
+func TestWriteCredentialsConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials")
+	errs := make(chan error)
+	for _, p := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		go func() { errs <- writeCredentials(path, p, "AKIA"+strings.ToUpper(p), "s") }()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		if id, _, _ := readCredentials(path, p); id != "AKIA"+strings.ToUpper(p) {
+			t.Errorf("profile %s holds %q", p, id)
+		}
 	}
 }

@@ -1,15 +1,28 @@
-// Command rotate rotates an IAM user's access key and writes the new key into
-// an AWS shared credentials file, the way the AWS CLI reads it.
+// Command rotate runs the rotate package's nightly job over IAM users whose
+// access keys live in an AWS shared credentials file, one profile per user
+// (named after the user), the way the AWS CLI reads it.
 //
 // By default it runs against an in-memory IAM endpoint started inside the
-// program (iamkeystest), seeds a user with a key, writes a credentials file
-// in a temporary directory, rotates the key and prints what it did. With -aws
-// it uses the default AWS configuration (environment, shared config, SSO);
-// with -endpoint it sends the requests to that URL instead of AWS. No secret
-// is ever printed.
+// program (iamkeystest) on a fake clock: it seeds users with keys of
+// different ages, writes their profiles into a credentials file in a
+// temporary directory, and runs the job once a "night", advancing the clock
+// a day between nights. An hour after each run the users' consumers make a
+// call with the key they hold; one of them restarts (and reads the file) a
+// day late. It prints every user's result each night until every rotation
+// has finished.
+//
+// With -aws it uses the default AWS configuration (environment, shared
+// config, SSO) and runs the job once; with -endpoint it sends the requests
+// to that URL instead of AWS. Run it every night from a scheduler: each run
+// does the steps the evidence allows and says what the others wait for. Do
+// not select the user whose key signs the run. No secret is ever printed.
 //
 //	go run ./examples/rotate
-//	go run ./examples/rotate -aws -user app -key AKIA... -credentials ~/.aws/credentials -profile app
+//	go run ./examples/rotate -aws -path-prefix /app/ -credentials ~/.aws/credentials
+//	go run ./examples/rotate -aws -users web,worker -dry-run
+//
+// It exits with status 0 when every selected user's call succeeded, 1 when
+// one failed or the job could not run, and 2 for bad flags.
 package main
 
 import (
@@ -20,146 +33,305 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamkeys/iamkeys"
 	"github.com/iamkeys/iamkeys/iamkeystest"
+	"github.com/iamkeys/iamkeys/rotate"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// options are the command's flags.
+type options struct {
+	aws         bool
+	endpoint    string
+	users       string
+	pathPrefix  string
+	credentials string
+	dryRun      bool
+	verify      bool
+	concurrency int
+	nights      int
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rotate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	useAWS := fs.Bool("aws", false, "use the default AWS configuration instead of an in-memory endpoint")
-	endpoint := fs.String("endpoint", "", "send IAM and STS requests to this URL (implies -aws for credentials and region)")
-	user := fs.String("user", "", "IAM user whose key to rotate; empty rotates the caller's own key (with -aws)")
-	key := fs.String("key", "", "access key ID to rotate; empty means the caller's current key (with -aws and no -user)")
-	credPath := fs.String("credentials", "", "shared credentials file to write (default: a temporary file, or ~/.aws/credentials with -aws)")
-	profile := fs.String("profile", "app", "profile of the credentials file to write")
-	deleteOld := fs.Bool("delete-old", false, "delete the old key instead of deactivating it")
-	verify := fs.Bool("verify", true, "verify the new key with STS GetCallerIdentity before retiring the old one")
-	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
-	timeout := fs.Duration("timeout", 2*time.Minute, "overall time limit")
+	var o options
+	fs.BoolVar(&o.aws, "aws", false, "use the default AWS configuration instead of an in-memory endpoint, and run the job once")
+	fs.StringVar(&o.endpoint, "endpoint", "", "send IAM and STS requests to this URL (implies -aws)")
+	fs.StringVar(&o.users, "users", "", "comma-separated users to work on (default: every user under -path-prefix)")
+	fs.StringVar(&o.pathPrefix, "path-prefix", "", "work on the users whose IAM path begins with this (default /)")
+	fs.StringVar(&o.credentials, "credentials", "", "shared credentials file (default: a temporary file, or ~/.aws/credentials with -aws)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "report each user's next step and change nothing")
+	fs.BoolVar(&o.verify, "verify", true, "verify each new key with STS GetCallerIdentity before it counts as verified")
+	fs.IntVar(&o.concurrency, "concurrency", rotate.DefaultJobConcurrency, "users worked on at once")
+	fs.IntVar(&o.nights, "nights", 10, "in memory: the most nights to simulate")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "rotate: "+format+"\n", a...)
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "rotate: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	var err error
+	if o.aws || o.endpoint != "" {
+		err = runOnce(o, stdout)
+	} else {
+		err = simulate(o, stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rotate: %v\n", err)
 		return 1
 	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-
-	var cfg aws.Config
-	if *useAWS || *endpoint != "" {
-		var err error
-		if cfg, err = config.LoadDefaultConfig(ctx); err != nil {
-			return fail("loading the AWS configuration: %v", err)
-		}
-		if *endpoint != "" {
-			cfg.BaseEndpoint = aws.String(*endpoint)
-		}
-		if *credPath == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return fail("finding the credentials file: %v", err)
-			}
-			*credPath = filepath.Join(home, ".aws", "credentials")
-		}
-	} else {
-		// An in-memory endpoint, a user with a key, and a credentials file
-		// holding it beside another profile.
-		srv := iamkeystest.NewServer()
-		defer srv.Close()
-		cfg = srv.Config()
-		if *user == "" {
-			*user = "app"
-		}
-		if _, err := srv.AddUser(*user); err != nil {
-			return fail("seeding the endpoint: %v", err)
-		}
-		if *key == "" {
-			k, err := srv.AddKey(*user, "Active", time.Time{})
-			if err != nil {
-				return fail("seeding the endpoint: %v", err)
-			}
-			*key = k.ID
-			if *credPath == "" {
-				dir, err := os.MkdirTemp("", "iamkeys-rotate-")
-				if err != nil {
-					return fail("%v", err)
-				}
-				defer os.RemoveAll(dir)
-				*credPath = filepath.Join(dir, "credentials")
-			}
-			seed := "# kept: comments and other profiles survive the rotation\n[other]\naws_access_key_id = AKIAOTHEROTHEROTHER1\naws_secret_access_key = other-secret\n"
-			if err := os.WriteFile(*credPath, []byte(seed), 0o600); err != nil {
-				return fail("%v", err)
-			}
-			if err := writeCredentials(*credPath, *profile, k.ID, k.Secret); err != nil {
-				return fail("%v", err)
-			}
-		}
-		if *credPath == "" {
-			*credPath = filepath.Join(os.TempDir(), "iamkeys-rotate-credentials")
-		}
-		fmt.Fprintf(stdout, "in-memory IAM endpoint %s, user %s, key %s\n", srv.URL, *user, *key)
-	}
-
-	m, err := iamkeys.NewFromConfig(cfg)
-	if err != nil {
-		return fail("%v", err)
-	}
-	opts := []iamkeys.RotateOption{iamkeys.OnCredentialsChanged(func(c aws.Credentials) {
-		fmt.Fprintf(stdout, "the rotating program now signs with %s\n", c.AccessKeyID)
-	})}
-	if *verify {
-		opts = append(opts, iamkeys.WithSTSVerifier(iamkeys.STSVerifier{}))
-	}
-	if *deleteOld {
-		opts = append(opts, iamkeys.WithDeleteOld())
-	}
-	if *dryRun {
-		opts = append(opts, iamkeys.WithDryRun())
-	}
-	store := func(_ context.Context, k iamkeys.NewKey) error {
-		return writeCredentials(*credPath, *profile, k.ID, k.Secret.Reveal())
-	}
-
-	r, err := m.Rotate(ctx, *user, *key, store, opts...)
-	if err != nil {
-		var re *iamkeys.RotationError
-		if errors.As(err, &re) && re.NewKeyID != "" && !re.NewKeyDeleted {
-			fmt.Fprintf(stderr, "rotate: note: new key %s still exists (step %s)\n", re.NewKeyID, re.Step)
-		}
-		return fail("%v", err)
-	}
-	fmt.Fprintf(stdout, "plan for %s (%s), key %s:\n", r.Plan.User.Name, r.Plan.User.ID, r.Plan.OldKey.ID)
-	for _, a := range r.Plan.Actions {
-		fmt.Fprintf(stdout, "  %v\n", a)
-	}
-	if r.DryRun {
-		fmt.Fprintln(stdout, "dry run: nothing changed")
-		return 0
-	}
-	if r.Plan.Skip {
-		fmt.Fprintln(stdout, "skipped: the key is younger than the minimum age")
-		return 0
-	}
-	fmt.Fprintf(stdout, "done:\n")
-	for _, a := range r.Done {
-		fmt.Fprintf(stdout, "  %v\n", a)
-	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(stdout, "warning: %s\n", w)
-	}
-	fmt.Fprintf(stdout, "profile [%s] of %s now holds key %s; old key %s: %s\n", *profile, *credPath, r.NewKey.ID, r.OldKeyID, r.Retirement)
 	return 0
+}
+
+// job returns the nightly job over the users with a profile in the
+// credentials file: a user without one is left out (Select) rather than
+// given a new profile that no consumer reads. Users tagged
+// rotation=manual are left out too (Match).
+func (o options) job() rotate.Job {
+	j := rotate.Job{
+		PathPrefix:  o.pathPrefix,
+		Select:      func(name string) bool { return hasProfile(o.credentials, name) },
+		Match:       func(u iamkeys.User) bool { return u.Tags["rotation"] != "manual" },
+		StoreFor:    func(_ context.Context, user string) (rotate.Store, error) { return credFile{o.credentials, user}, nil },
+		Concurrency: o.concurrency,
+		DryRun:      o.dryRun,
+	}
+	for _, u := range strings.Split(o.users, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			j.Users = append(j.Users, u)
+		}
+	}
+	return j
+}
+
+// runOnce runs the job once against AWS or the -endpoint, under the default
+// policy.
+func runOnce(o options, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if o.endpoint != "" {
+		cfg.BaseEndpoint = aws.String(o.endpoint)
+	}
+	if o.credentials == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return fmt.Errorf("finding the credentials file: %w", err)
+		}
+		o.credentials = filepath.Join(home, ".aws", "credentials")
+	}
+	var opts []rotate.Option
+	if o.verify {
+		opts = append(opts, rotate.WithVerifier(rotate.STSVerifier{Config: cfg}.Verify))
+	}
+	r, err := rotate.New(iam.NewFromConfig(cfg), opts...)
+	if err != nil {
+		return err
+	}
+	rep, err := r.Run(ctx, o.job())
+	printReport(stdout, "run", rep)
+	if err != nil {
+		return err
+	}
+	if rep.Errors > 0 {
+		return fmt.Errorf("%d of %d users failed", rep.Errors, len(rep.Results))
+	}
+	return nil
+}
+
+// epoch is the fake clock's start: the output is the same on every run.
+var epoch = time.Date(2031, 6, 1, 2, 0, 0, 0, time.UTC)
+
+// demoUser is a user the simulation seeds.
+type demoUser struct {
+	name, path string
+	age        time.Duration // of its key
+	tags       map[string]string
+	profile    bool // has a profile in the credentials file
+	lateNights int  // its consumer restarts this many nights after the key changes
+}
+
+var demoUsers = []demoUser{
+	{name: "web", path: "/app/", age: 100 * 24 * time.Hour, profile: true},
+	{name: "worker", path: "/app/", age: 95 * 24 * time.Hour, profile: true},
+	{name: "reports", path: "/app/", age: 120 * 24 * time.Hour, profile: true, lateNights: 1},
+	{name: "fresh", path: "/app/", age: 10 * 24 * time.Hour, profile: true},
+	{name: "legacy", path: "/app/", age: 400 * 24 * time.Hour, profile: true, tags: map[string]string{"rotation": "manual"}},
+	{name: "elsewhere", path: "/app/", age: 100 * 24 * time.Hour},
+	{name: "deployer", path: "/ci/", age: 100 * 24 * time.Hour, profile: true},
+}
+
+// consumer is a program using a user's key: it read the key from the
+// credentials file when it started, and keeps it until it restarts.
+type consumer struct {
+	user      string
+	late      int // restarts this many nights after the file changes
+	keyID     string
+	secret    string
+	changedAt int // the night the file was seen changed, 0 if not
+}
+
+// simulate runs the nightly job against an in-memory endpoint until every
+// rotation has finished.
+func simulate(o options, stdout io.Writer) error {
+	clock := iamkeystest.NewClock(epoch)
+	srv := iamkeystest.NewServer(iamkeystest.WithClock(clock))
+	defer srv.Close()
+	ctx := context.Background()
+
+	if o.credentials == "" {
+		dir, err := os.MkdirTemp("", "iamkeys-rotate-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		o.credentials = filepath.Join(dir, "credentials")
+	}
+	if o.pathPrefix == "" && o.users == "" {
+		o.pathPrefix = "/app/"
+	}
+	seed := "# kept: comments and other profiles survive the rotation\n[other]\naws_access_key_id = AKIAOTHEROTHEROTHER1\naws_secret_access_key = other-secret\n"
+	if err := os.WriteFile(o.credentials, []byte(seed), 0o600); err != nil {
+		return err
+	}
+	admin := srv.Client()
+	consumers := map[string]*consumer{}
+	for _, u := range demoUsers {
+		in := &iam.CreateUserInput{UserName: aws.String(u.name), Path: aws.String(u.path)}
+		for k, v := range u.tags {
+			in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		if _, err := admin.CreateUser(ctx, in); err != nil {
+			return fmt.Errorf("seeding the endpoint: %w", err)
+		}
+		k, err := srv.AddKey(u.name, "Active", epoch.Add(-u.age))
+		if err != nil {
+			return fmt.Errorf("seeding the endpoint: %w", err)
+		}
+		if u.profile {
+			if err := writeCredentials(o.credentials, u.name, k.ID, k.Secret); err != nil {
+				return err
+			}
+			consumers[u.name] = &consumer{user: u.name, late: u.lateNights, keyID: k.ID, secret: k.Secret}
+		}
+	}
+	fmt.Fprintf(stdout, "in-memory IAM endpoint, users under %s with a profile in the credentials file\n", o.pathPrefix)
+
+	// Short windows, so that a rotation takes a few simulated nights.
+	policy := rotate.Policy{Quiet: 2 * time.Hour, LastUseLag: time.Hour, DeleteAfter: 20 * time.Hour}
+	opts := []rotate.Option{rotate.WithPolicy(policy), rotate.WithClock(clock)}
+	if o.verify {
+		opts = append(opts, rotate.WithVerifier(rotate.STSVerifier{Config: srv.Config(), Clock: clock}.Verify))
+	}
+	r, err := rotate.New(srv.Client(), opts...)
+	if err != nil {
+		return err
+	}
+	job := o.job()
+
+	started, finished := map[string]bool{}, map[string]bool{}
+	for night := 1; night <= o.nights; night++ {
+		rep, err := r.Run(ctx, job)
+		printReport(stdout, fmt.Sprintf("night %d, %s", night, clock.Now().Format(time.DateTime)), rep)
+		if err != nil {
+			return err
+		}
+		if o.dryRun {
+			fmt.Fprintln(stdout, "dry run: nothing changed")
+			return nil
+		}
+		for _, res := range rep.Results {
+			if res.Status.InFlight() || res.Status.Phase == rotate.PhaseFinished {
+				started[res.User] = true
+			}
+			if res.Status.Phase == rotate.PhaseFinished {
+				finished[res.User] = true
+			}
+		}
+		if len(started) > 0 && len(finished) == len(started) && rep.InFlight() == 0 && rep.Errors == 0 {
+			fmt.Fprintf(stdout, "every rotation finished by night %d: %s\n", night, strings.Join(sortedKeys(finished), ", "))
+			return nil
+		}
+
+		// The day: an hour after the job, each consumer restarts if its
+		// time has come, then makes a call with the key it holds.
+		clock.Advance(time.Hour)
+		var used []string
+		for _, name := range sortedKeys(consumers) {
+			c := consumers[name]
+			if err := c.day(ctx, srv, o.credentials, night); err != nil {
+				return err
+			}
+			used = append(used, c.user+" "+c.keyID)
+		}
+		fmt.Fprintf(stdout, "day %d: consumers call STS with %s\n", night, strings.Join(used, ", "))
+		clock.Advance(23 * time.Hour)
+	}
+	return fmt.Errorf("not every rotation finished in %d nights", o.nights)
+}
+
+// day restarts the consumer if the file changed c.late nights ago or more,
+// then makes one call with the key it holds.
+func (c *consumer) day(ctx context.Context, srv *iamkeystest.Server, path string, night int) error {
+	id, secret, err := readCredentials(path, c.user)
+	if err != nil {
+		return err
+	}
+	if id != c.keyID && c.changedAt == 0 {
+		c.changedAt = night
+	}
+	if c.changedAt != 0 && night-c.changedAt >= c.late {
+		c.keyID, c.secret, c.changedAt = id, secret, 0
+	}
+	cfg := srv.ConfigFor(c.keyID, c.secret)
+	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		return fmt.Errorf("consumer of %s with key %s: %w", c.user, c.keyID, err)
+	}
+	return nil
+}
+
+// printReport prints one line per user; it never prints a secret (Status
+// holds key IDs only, and errors name keys by ID).
+func printReport(w io.Writer, title string, rep rotate.Report) {
+	fmt.Fprintf(w, "%s: %d users, %d left out, %d errors\n", title, len(rep.Results), rep.Excluded, rep.Errors)
+	for _, res := range rep.Results {
+		fmt.Fprintf(w, "  %s\n", res.Status)
+		if res.Err != nil {
+			fmt.Fprintf(w, "    error: %v\n", res.Err)
+			if errors.Is(res.Err, rotate.ErrRotationInProgress) {
+				fmt.Fprintf(w, "    (another process is at it; the next run carries on)\n")
+			}
+		}
+		for _, warn := range res.Status.Warnings {
+			fmt.Fprintf(w, "    warning: %s\n", warn)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
