@@ -232,6 +232,10 @@ func (s *session) deleteKey(ctx context.Context, step Step, keyID string) error 
 	if out != nil {
 		s.clock.note(out.ResultMetadata)
 	}
+	if s.view.gone == nil {
+		s.view.gone = make(map[string]bool)
+	}
+	s.view.gone[keyID] = true
 	s.did(step, keyID)
 	return nil
 }

@@ -41,6 +41,7 @@ type view struct {
 	intent string          // the attempt ID whose intent this call recorded
 	held   *iamkeys.NewKey // the key this call created, until the call ends
 	late   bool            // this call's share of the lease has run out
+	gone   map[string]bool // keys this call deleted: gone, however late IAM lists
 }
 
 func wait(ph Phase, why string, next time.Time) decision {
@@ -75,16 +76,43 @@ func decide(w *world, p Policy, lease time.Duration, v view) decision {
 	case phaseCreating:
 		return decideCreating(w, v)
 	case phaseCreated:
-		return decideCreated(w, v)
+		return decideCreated(w, lease, v)
 	case phaseStored:
-		return decideStored(w, v)
+		return decideStored(w, lease, v)
 	case phaseVerified:
-		return decideOverlapping(w, p)
+		return decideOverlapping(w, p, lease)
 	case phaseRetired:
-		return decideRetired(w, p)
+		return decideRetired(w, p, lease)
 	default: // phaseRollback
-		return decideRollback(w, v)
+		return decideRollback(w, lease, v)
 	}
+}
+
+// listedBy is the IAM time by which IAM lists the rotation's new key if it
+// exists: the end of the lease plus the consistency margin. Before it, a
+// listing that misses the new key is no evidence that it is gone.
+func listedBy(r record, lease time.Duration) time.Time {
+	if !r.Begun.IsZero() {
+		return r.Begun.Add(lease + consistencySlack)
+	}
+	return r.Lease.Add(consistencySlack)
+}
+
+// newKeyGone decides for a rotation whose new key the listing does not
+// show: wait while IAM may still list it late; then, with the old key
+// active, the rotation is over (the new key was deleted) and its record is
+// cleared, so a later rotation can start.
+func newKeyGone(w *world, lease time.Duration, v view, ph Phase) decision {
+	r := *w.rec
+	if at := listedBy(r, lease); w.now.Before(at) && !v.gone[r.New] {
+		return wait(ph, fmt.Sprintf("new key %s is not listed; IAM may list it late, until %s", r.New, stamp(at)), at)
+	}
+	if o, ok := w.key(r.Old); ok && o.Status == iamkeys.StatusActive {
+		d := act(StepClear, "", PhaseIdle)
+		d.warn = fmt.Sprintf("new key %s was deleted outside the rotation; the old key %s carries on", r.New, r.Old)
+		return d
+	}
+	return blocked(fmt.Sprintf("new key %s was deleted outside the rotation and old key %s is not active", r.New, r.Old))
 }
 
 // decideIdle: no rotation in flight.
@@ -97,7 +125,7 @@ func decideIdle(w *world, p Policy, lease time.Duration, v view) decision {
 		return wait(PhaseIdle, "the user has no access key", time.Time{})
 	case 1:
 	default:
-		return decideSecondSlot(w, p, v)
+		return decideSecondSlot(w, p, lease, v)
 	}
 	k := w.keys[0]
 	due := k.Created.Add(p.MaxAge)
@@ -111,7 +139,9 @@ func decideIdle(w *world, p Policy, lease time.Duration, v view) decision {
 		return wait(PhaseIdle, fmt.Sprintf("cannot tell what the store holds: %v", w.holdErr), time.Time{})
 	}
 	if c := w.hold.Current; c != "" && c != k.ID {
-		return blocked(fmt.Sprintf("the store holds key %s, which is not the user's key %s: is it the right store?", c, k.ID))
+		// Either another process's rotation stored it after this
+		// observation listed the keys, or the store is not this user's.
+		return inProgress(PhaseIdle, fmt.Sprintf("the store holds key %s, which IAM does not list for the user: a rotation in another process may have just stored it; if not, the store is not this user's", c), time.Time{})
 	}
 	if n := len(w.user.Tags); n >= iammodel.MaxTags {
 		return decision{phase: PhaseBlocked, err: fmt.Errorf("%w: the user has %d tags", ErrNoRoom, n)}
@@ -123,12 +153,20 @@ func decideIdle(w *world, p Policy, lease time.Duration, v view) decision {
 }
 
 // decideSecondSlot: two keys and no rotation in flight.
-func decideSecondSlot(w *world, p Policy, v view) decision {
+func decideSecondSlot(w *world, p Policy, lease time.Duration, v view) decision {
 	a, b := w.keys[0], w.keys[1]
 	if a.Status != iamkeys.StatusActive {
 		a, b = b, a
 	}
+	newer := a
+	if b.Created.After(newer.Created) {
+		newer = b
+	}
 	switch {
+	case w.now.Sub(newer.Created) >= 0 && w.now.Sub(newer.Created) < lease+consistencySlack:
+		// A rotation may have just created it, and this observation read
+		// the tags before its record was written.
+		return inProgress(PhaseIdle, fmt.Sprintf("key %s was created %s ago, perhaps by a rotation in another process", newer.ID, ago(w.now, newer.Created)), newer.Created.Add(lease+consistencySlack))
 	case a.Status == iamkeys.StatusActive && b.Status == iamkeys.StatusActive:
 		return blocked(fmt.Sprintf("the user has two active keys (%s, %s) and no rotation in flight: retire one by hand", a.ID, b.ID))
 	case a.Status != iamkeys.StatusActive:
@@ -198,14 +236,14 @@ func decideCreating(w *world, v view) decision {
 }
 
 // decideCreated: the new key exists; only its creator has the secret.
-func decideCreated(w *world, v view) decision {
+func decideCreated(w *world, lease time.Duration, v view) decision {
 	r := *w.rec
 	n, ok := w.key(r.New)
 	switch {
-	case !ok:
-		return act(StepClear, "", PhaseIdle)
 	case v.held != nil && v.held.ID == r.New && !v.late:
 		return act(StepStore, r.New, PhaseCreated)
+	case !ok:
+		return newKeyGone(w, lease, v, PhaseCreated)
 	case w.holdErr != nil:
 		return wait(PhaseCreated, fmt.Sprintf("cannot tell whether the store holds new key %s (%v); keeping it", r.New, w.holdErr), time.Time{})
 	case w.hold.Holds(r.New):
@@ -224,12 +262,12 @@ func decideCreated(w *world, v view) decision {
 }
 
 // decideStored: the store holds the new key; it must verify.
-func decideStored(w *world, v view) decision {
+func decideStored(w *world, lease time.Duration, v view) decision {
 	r := *w.rec
 	n, ok := w.key(r.New)
 	switch {
 	case !ok:
-		return blocked(fmt.Sprintf("new key %s, which the store took, was deleted outside the rotation", r.New))
+		return newKeyGone(w, lease, v, PhaseStored)
 	case n.Status != iamkeys.StatusActive:
 		return blocked(fmt.Sprintf("new key %s is %s", r.New, n.Status))
 	case w.holdErr != nil:
@@ -250,13 +288,13 @@ func decideStored(w *world, v view) decision {
 }
 
 // decideOverlapping: both keys active; retire the old one on evidence.
-func decideOverlapping(w *world, p Policy) decision {
+func decideOverlapping(w *world, p Policy, lease time.Duration) decision {
 	r := *w.rec
 	o, oldOK := w.key(r.Old)
 	n, newOK := w.key(r.New)
 	switch {
 	case !newOK:
-		return blocked(fmt.Sprintf("new key %s was deleted outside the rotation", r.New))
+		return newKeyGone(w, lease, view{}, PhaseOverlapping)
 	case !oldOK:
 		return act(StepClear, "", PhaseFinished)
 	case n.Status != iamkeys.StatusActive:
@@ -299,7 +337,9 @@ func retireEvidence(w *world, p Policy) (why string, next time.Time, ok bool) {
 	if oldUse.Used && oldUse.At.After(from) {
 		from = oldUse.At
 	}
-	if at := from.Add(p.Quiet); w.now.Before(at) {
+	// Uses in the last LastUseLag may not show yet, so the quiet window
+	// counts only up to now−LastUseLag.
+	if at := from.Add(p.Quiet + p.LastUseLag); w.now.Before(at) {
 		if oldUse.Used && oldUse.At.Equal(from) {
 			return fmt.Sprintf("old key %s used %s ago; retires after a quiet %s", r.Old, ago(w.now, oldUse.At), p.Quiet), at, false
 		}
@@ -310,13 +350,15 @@ func retireEvidence(w *world, p Policy) (why string, next time.Time, ok bool) {
 
 // decideRetired: the old key is inactive; delete it after its own quiet
 // period, or bring it back if the new key is not there to carry the load.
-func decideRetired(w *world, p Policy) decision {
+func decideRetired(w *world, p Policy, lease time.Duration) decision {
 	r := *w.rec
 	o, oldOK := w.key(r.Old)
 	n, newOK := w.key(r.New)
 	switch {
 	case !oldOK:
 		return act(StepClear, "", PhaseFinished)
+	case !newOK && o.Status == iamkeys.StatusActive:
+		return newKeyGone(w, lease, view{}, PhaseRetired)
 	case o.Status == iamkeys.StatusActive:
 		r.Phase, r.Retired, r.Retirer = phaseVerified, time.Time{}, false
 		if r.Verified.IsZero() {
@@ -342,10 +384,13 @@ func decideRetired(w *world, p Policy) decision {
 }
 
 // decideRollback: undo, in an order that always leaves an active key.
-func decideRollback(w *world, v view) decision {
+func decideRollback(w *world, lease time.Duration, v view) decision {
 	r := *w.rec
 	o, oldOK := w.key(r.Old)
 	_, newOK := w.key(r.New)
+	if !newOK && r.New != "" && w.now.Before(listedBy(r, lease)) && !v.gone[r.New] {
+		return wait(PhaseRollingBack, fmt.Sprintf("new key %s is not listed; IAM may list it late, until %s", r.New, stamp(listedBy(r, lease))), listedBy(r, lease))
+	}
 	if !newOK {
 		if oldOK && o.Status != iamkeys.StatusActive && r.Retirer {
 			return act(StepReactivateOld, r.Old, PhaseRollingBack)

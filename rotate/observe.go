@@ -108,21 +108,46 @@ func (s *session) observe(ctx context.Context) (*world, error) {
 	if !s.needsMore(w) {
 		return w, nil
 	}
-	w.use = make(map[string]iamkeys.LastUse, len(w.keys))
-	for _, k := range w.keys {
-		lu, err := s.lastUsed(ctx, k.ID)
-		if err != nil {
-			return nil, s.fail(k.ID, err)
+	useNeeded, holdNeeded := s.needs(w)
+	if useNeeded {
+		w.use = make(map[string]iamkeys.LastUse, len(w.keys))
+		for _, k := range w.keys {
+			lu, err := s.lastUsed(ctx, k.ID)
+			if err != nil {
+				return nil, s.fail(k.ID, err)
+			}
+			w.use[k.ID] = lu
 		}
-		w.use[k.ID] = lu
 	}
 	_, w.stager = s.store.(Stager)
 	_, w.loader = s.store.(Loader)
-	w.hold, w.holdErr = s.holding(ctx)
+	if holdNeeded {
+		w.hold, w.holdErr = s.holding(ctx)
+	} else {
+		w.holdErr = errors.New("not read") // no decision of this phase looks at it
+	}
 	if w.now, err = s.clock.now(); err != nil {
 		return nil, s.fail("", err)
 	}
 	return w, nil
+}
+
+// needs reports which of last use and the store's holding a decision on w
+// can look at, so that a step reads only what it needs.
+func (s *session) needs(w *world) (use, hold bool) {
+	if w.rec == nil {
+		return false, true
+	}
+	switch w.rec.Phase {
+	case phaseCreating:
+		return false, false
+	case phaseCreated:
+		mine := s.view.held != nil && s.view.held.ID == w.rec.New && !s.view.late
+		return !mine, !mine
+	case phaseRetired:
+		return false, true
+	}
+	return true, true
 }
 
 // needsMore reports whether a decision on w can need last use and the

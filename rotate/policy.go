@@ -16,7 +16,8 @@ const (
 	// default, and the safe assumption: most SDK clients and long-running
 	// services do this). The old key is retired only when the new key has
 	// been used by someone other than the verifier and the old key has been
-	// quiet for [Policy.Quiet].
+	// quiet for [Policy.Quiet] (counted up to now−LastUseLag, since IAM
+	// shows a use late).
 	ReadOnce Consumers = iota
 	// ReadEveryUse: consumers read the store on every use, so no consumer
 	// uses the old key once the store holds the new one. The old key is

@@ -24,8 +24,9 @@ type session struct {
 	clock      iamClock
 	leaseStart time.Time // local time this call recorded its intent
 
-	status Status
-	paused string // set by a step that leaves the rotation waiting
+	status  Status
+	paused  string // set by a step that leaves the rotation waiting
+	cleared bool   // this call removed the state tag
 }
 
 // Reconcile reads user's keys, the rotation's state tag and what store holds,
@@ -128,9 +129,10 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 			}
 			return s.status, nil
 		}
-		if d.step == StepBegin && s.view.intent != "" {
-			// This call already ran one attempt; it ended (the store said
-			// no, or its key vanished). Leave the next to the next call.
+		if d.step == StepBegin && (s.view.intent != "" || s.cleared) {
+			// This call already ended a rotation (its own attempt failed,
+			// or it cleared what was left of one). Leave the next to the
+			// next call.
 			s.status.Waiting = "the attempt of this call ended; the next reconcile starts a new one"
 			return s.status, nil
 		}
@@ -142,6 +144,7 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 			return s.status, nil
 		}
 		if d.step == StepClear {
+			s.cleared = true
 			if s.mode == modeRollback {
 				d.phase = PhaseRolledBack
 			}
