@@ -19,13 +19,14 @@ import (
 // report.
 func (s *session) perform(ctx context.Context, w *world, d decision) error {
 	switch d.step {
-	case StepBegin, StepAdopt, StepMarkStored, StepMarkVerified, StepMarkRetired, StepUnretire, StepRollback:
+	case StepBegin, StepAdopt, StepMarkStored, StepMarkVerified, StepMarkRetired, StepUnretire, StepRollback, StepResume:
 		if err := s.writeRecord(ctx, d.rec); err != nil {
 			return s.fail(d.key, err)
 		}
 		if d.step == StepBegin {
 			s.view.intent = d.rec.ID
 			s.leaseStart = s.r.clock.Now()
+			s.holdsLease = true
 		}
 		s.did(d.step, d.key)
 		return nil
@@ -130,7 +131,7 @@ func (s *session) storeKey(ctx context.Context, w *world) error {
 		return s.fail(key.ID, err)
 	}
 	rec := *w.rec
-	rec.Phase, rec.Stored, rec.Lease = phaseStored, now, time.Time{}
+	rec.Phase, rec.Stored = phaseStored, now // the lease stays: this call verifies next
 	if err := s.writeRecord(context.WithoutCancel(ctx), rec); err != nil {
 		return s.fail(key.ID, err)
 	}
@@ -165,6 +166,10 @@ func (s *session) verify(ctx context.Context, w *world) error {
 			}
 			return s.fail(key.ID, err)
 		}
+	}
+	if s.r.clock.Now().Sub(s.leaseStart) > s.r.lease/2 {
+		// Others may take the lease from now on: do not promote.
+		return s.fail(key.ID, fmt.Errorf("%w: this call's lease ran out before the new key could be promoted", ErrRotationInProgress))
 	}
 	if st, ok := s.store.(Stager); ok {
 		if err := callStore(ctx, func(ctx context.Context) error { return st.Promote(ctx, key.ID) }); err != nil {
@@ -240,11 +245,22 @@ func (s *session) deleteKey(ctx context.Context, step Step, keyID string) error 
 	return nil
 }
 
+// writeRecord writes the state tag. A record past its stored phase carries
+// no lease: the lease of a claim ends with the step it was taken for.
 func (s *session) writeRecord(ctx context.Context, rec record) error {
+	switch rec.Phase {
+	case phaseCreating, phaseCreated, phaseStored:
+	default:
+		rec.Owner, rec.Lease = "", time.Time{}
+	}
 	v, err := rec.encode()
 	if err != nil {
 		return err
 	}
+	return s.putTag(ctx, v)
+}
+
+func (s *session) putTag(ctx context.Context, v string) error {
 	out, err := s.r.client.TagUser(ctx, &iam.TagUserInput{
 		UserName: aws.String(s.user), Tags: []types.Tag{{Key: aws.String(StateTag), Value: aws.String(v)}},
 	}, s.r.optFns...)

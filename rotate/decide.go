@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,6 +42,7 @@ type view struct {
 	intent string          // the attempt ID whose intent this call recorded
 	held   *iamkeys.NewKey // the key this call created, until the call ends
 	late   bool            // this call's share of the lease has run out
+	owner  string          // this call's lease owner ID
 	gone   map[string]bool // keys this call deleted: gone, however late IAM lists
 }
 
@@ -69,6 +71,11 @@ func decide(w *world, p Policy, lease time.Duration, v view) decision {
 		return blocked(fmt.Sprintf("the rotation's state cannot be read (%v); remove or repair the %s tag by hand", w.recErr, StateTag))
 	case w.rec == nil:
 		return decideIdle(w, p, lease, v)
+	case w.rec.Owner != "" && w.rec.Owner != v.owner && w.now.Before(w.rec.Lease) && v.held == nil:
+		// Another call holds the lease: it is inside a step that must not
+		// run twice at once. (A call holding a key it created goes on:
+		// it alone can store it.)
+		return inProgress(phaseOf(w.rec.Phase), fmt.Sprintf("another process holds the rotation's lease until %s", stamp(w.rec.Lease)), w.rec.Lease)
 	case v.mode == modeRollback && w.rec.Phase != phaseRollback:
 		return decideStartRollback(w, v)
 	}
@@ -84,7 +91,11 @@ func decide(w *world, p Policy, lease time.Duration, v view) decision {
 	case phaseRetired:
 		return decideRetired(w, p, lease)
 	default: // phaseRollback
-		return decideRollback(w, lease, v)
+		d := decideRollback(w, lease, v)
+		if v.mode != modeRollback {
+			d = decideAbandonRollback(w, d)
+		}
+		return d
 	}
 }
 
@@ -148,7 +159,7 @@ func decideIdle(w *world, p Policy, lease time.Duration, v view) decision {
 	}
 	return write(StepBegin, k.ID, record{
 		ID: newAttemptID(), Phase: phaseCreating, Old: k.ID,
-		Begun: w.now, Lease: w.now.Add(lease),
+		Begun: w.now, Lease: w.now.Add(lease), Owner: v.owner,
 	}, PhaseCreating)
 }
 
@@ -200,8 +211,36 @@ func decideStartRollback(w *world, v view) decision {
 	if r.Phase == phaseCreated && v.intent != r.ID && w.now.Before(r.Lease) {
 		return inProgress(phaseOf(r.Phase), fmt.Sprintf("another process is creating and storing the new key (lease until %s)", stamp(r.Lease)), r.Lease)
 	}
+	// Record the rollback only when it can proceed: a refused one would
+	// leave the rotation stuck in rolling-back.
 	r.Phase = phaseRollback
+	trial := *w
+	trial.rec = &r
+	if d := decideRollback(&trial, 0, v); d.step == "" {
+		return d
+	}
 	return write(StepRollback, r.New, r, PhaseRollingBack)
+}
+
+// decideAbandonRollback: a recorded rollback that can no longer proceed
+// (the store took the new key, or consumers use it) gives way, when a
+// reconcile finds it, to the rotation it interrupted: the store holds the
+// new key, so the rotation carries on from stored.
+func decideAbandonRollback(w *world, d decision) decision {
+	r := *w.rec
+	if !errors.Is(d.err, ErrStoreHoldsKey) && !errors.Is(d.err, ErrNewKeyInUse) {
+		return d
+	}
+	if w.holdErr != nil || !w.hold.Holds(r.New) {
+		return d
+	}
+	r.Phase, r.Verified, r.Retired, r.Retirer = phaseStored, time.Time{}, time.Time{}, false
+	if r.Stored.IsZero() {
+		r.Stored = w.now
+	}
+	out := write(StepResume, r.New, r, PhaseStored)
+	out.warn = fmt.Sprintf("the recorded rollback cannot delete new key %s (%v); the rotation carries on", r.New, d.err)
+	return out
 }
 
 // decideCreating: the intent is recorded; the new key may exist.

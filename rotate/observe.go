@@ -21,6 +21,7 @@ type world struct {
 	user iamkeys.User
 	keys []iamkeys.Key
 
+	tag    string  // the state tag's value as read, "" when absent
 	rec    *record // the state tag, nil when absent
 	recErr error   // the state tag does not parse
 
@@ -80,6 +81,7 @@ func (s *session) observe(ctx context.Context) (*world, error) {
 	s.clock.note(u.ResultMetadata)
 	w := &world{user: userFrom(u)}
 	if v, ok := w.user.Tags[StateTag]; ok {
+		w.tag = v
 		rec, err := parseRecord(v)
 		if err != nil {
 			w.recErr = err
@@ -148,6 +150,21 @@ func (s *session) needs(w *world) (use, hold bool) {
 		return false, true
 	}
 	return true, true
+}
+
+// stateTag reads the state tag's value again, "" when absent.
+func (s *session) stateTag(ctx context.Context) (string, error) {
+	u, err := s.r.client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(s.user)}, s.r.optFns...)
+	if err != nil {
+		return "", s.fail("", err)
+	}
+	s.clock.note(u.ResultMetadata)
+	for _, t := range u.User.Tags {
+		if aws.ToString(t.Key) == StateTag {
+			return aws.ToString(t.Value), nil
+		}
+	}
+	return "", nil
 }
 
 // needsMore reports whether a decision on w can need last use and the

@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,6 +28,10 @@ type session struct {
 	status  Status
 	paused  string // set by a step that leaves the rotation waiting
 	cleared bool   // this call removed the state tag
+
+	holdsLease bool      // this call wrote a record with itself as owner
+	confirmed  string    // the state tag as this call claimed it and read it back
+	claimedAt  time.Time // local time of that read
 }
 
 // Reconcile reads user's keys, the rotation's state tag and what store holds,
@@ -113,6 +118,12 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 	}
 	defer unlock()
 	s := r.newSession(op, user, store, v)
+	s.view.owner = newAttemptID()
+	defer func() {
+		if s.holdsLease {
+			s.release(ctx)
+		}
+	}()
 	for range maxSteps {
 		if s.view.held != nil && r.clock.Now().Sub(s.leaseStart) > r.lease/2 {
 			s.view.late = true
@@ -124,6 +135,12 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 		d := decide(w, r.policy, r.lease, s.view)
 		s.report(w, d)
 		if d.step == "" {
+			if errors.Is(d.err, ErrNothingToRollBack) && len(s.status.Did) > 0 {
+				// This call's rollback steps ran; another process
+				// removed the record after them.
+				s.status.Phase, s.status.Waiting = PhaseRolledBack, ""
+				return s.status, nil
+			}
 			if d.err != nil {
 				return s.status, s.fail(s.status.OldKeyID, d.err)
 			}
@@ -135,6 +152,27 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 			// next call.
 			s.status.Waiting = "the attempt of this call ended; the next reconcile starts a new one"
 			return s.status, nil
+		}
+		switch s.guard(w, d) {
+		case guardRecheck:
+			// IAM offers no compare-and-swap on tags: read the state tag
+			// again just before acting, so that a step never acts on a
+			// state another process has moved on from since it was read.
+			tag, err := s.stateTag(ctx)
+			if err != nil {
+				return s.status, err
+			}
+			if tag != w.tag {
+				continue // observe again
+			}
+		case guardClaim:
+			ok, err := s.claim(ctx, w)
+			if err != nil {
+				return s.status, err
+			}
+			if !ok {
+				continue // lost the claim or the state moved: observe again
+			}
 		}
 		if err := s.perform(ctx, w, d); err != nil {
 			return s.status, err
@@ -156,6 +194,106 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 		}
 	}
 	return s.status, s.fail("", fmt.Errorf("rotate: no end after %d steps", maxSteps))
+}
+
+type guard int
+
+const (
+	guardNone    guard = iota // this call's own attempt under its live lease
+	guardRecheck              // read the state tag again before acting
+	guardClaim                // take the lease first (claim)
+)
+
+// guard says what a step needs before it acts. Steps of this call's own
+// attempt under its live lease need nothing: no other process acts then.
+// Steps that must not run twice at once (verifying and promoting, retiring,
+// deleting, reactivating) take the lease; other writes re-read the tag.
+func (s *session) guard(w *world, d decision) guard {
+	if w.rec != nil && w.rec.ID == s.view.intent && !s.view.late {
+		switch d.step {
+		case StepCreate, StepStore, StepVerify, StepAdopt, StepMarkStored:
+			return guardNone
+		}
+	}
+	switch d.step {
+	case StepVerify, StepRetire, StepDeleteOld, StepDeleteOrphan, StepDeleteNew, StepReactivateOld:
+		if w.rec == nil {
+			return guardRecheck
+		}
+		if s.confirmed == w.tag && s.r.clock.Now().Sub(s.claimedAt) < s.r.lease/2 {
+			return guardNone // this call's claim still holds
+		}
+		return guardClaim
+	}
+	return guardRecheck
+}
+
+// claim takes the rotation's lease, Fischer's way: read the tag (it must be
+// what was observed), write it with this call as owner, wait the settle
+// time, read it back. Any other process that read the state before this
+// write has, by the settle bound, written its own claim before the read
+// back, which then fails; any that reads after it sees the live lease and
+// waits. It reports false when the claim was lost.
+func (s *session) claim(ctx context.Context, w *world) (bool, error) {
+	start := s.r.clock.Now()
+	tag, err := s.stateTag(ctx)
+	if err != nil || tag != w.tag {
+		return false, err
+	}
+	now, err := s.clock.now()
+	if err != nil {
+		return false, s.fail("", err)
+	}
+	rec := *w.rec
+	rec.Owner, rec.Lease = s.view.owner, now.Add(s.r.lease)
+	v, err := rec.encode()
+	if err != nil {
+		return false, s.fail("", err)
+	}
+	if err := s.putTag(ctx, v); err != nil {
+		return false, s.fail("", err)
+	}
+	s.holdsLease = true
+	if s.r.clock.Now().Sub(start) > s.r.settle/2 {
+		return false, nil // written too long after the read to be sure of it
+	}
+	if err := s.r.clock.Sleep(ctx, s.r.settle); err != nil {
+		return false, err
+	}
+	if tag, err = s.stateTag(ctx); err != nil || tag != v {
+		return false, err
+	}
+	w.rec, w.tag = &rec, v
+	s.confirmed, s.claimedAt, s.leaseStart = v, s.r.clock.Now(), s.r.clock.Now()
+	s.holdsLease = true
+	return true, nil
+}
+
+// release gives up the lease this call holds, if any, when the call ends,
+// so that others need not wait it out: the call's store and verifier calls
+// have all returned. A record that needs a lease keeps one that ends now.
+// It is best effort.
+func (s *session) release(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	tag, err := s.stateTag(ctx)
+	if err != nil || tag == "" {
+		return
+	}
+	rec, err := parseRecord(tag)
+	if err != nil || rec.Owner != s.view.owner {
+		return
+	}
+	now, err := s.clock.now()
+	if err != nil {
+		return
+	}
+	rec.Owner, rec.Lease = "", time.Time{}
+	if rec.Phase == phaseCreating || rec.Phase == phaseCreated {
+		rec.Lease = now
+	}
+	if v, err := rec.encode(); err == nil {
+		_ = s.putTag(ctx, v)
+	}
 }
 
 // report fills the status from an observation and its decision.

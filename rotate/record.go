@@ -47,7 +47,8 @@ type record struct {
 	Old      string    // the key being replaced
 	New      string    // the new key, once known
 	Begun    time.Time // IAM time of the listing that found the old key alone
-	Lease    time.Time // IAM time until which the creator may still be creating, storing or verifying
+	Owner    string    // the call that holds the lease
+	Lease    time.Time // IAM time until which Owner may act (create, store, verify, retire, delete) alone
 	Stored   time.Time // IAM time the store was found holding the new key
 	Verified time.Time // IAM time the new key verified
 	Retired  time.Time // IAM time the old key was deactivated
@@ -82,6 +83,7 @@ func (r record) encode() (string, error) {
 	field("old", r.Old)
 	field("new", r.New)
 	field("begun", at(r.Begun))
+	field("owner", r.Owner)
 	field("lease", at(r.Lease))
 	field("stored", at(r.Stored))
 	field("verified", at(r.Verified))
@@ -123,6 +125,8 @@ func parseRecord(v string) (record, error) {
 			r.New = val
 		case "begun":
 			at(&r.Begun)
+		case "owner":
+			r.Owner = val
 		case "lease":
 			at(&r.Lease)
 		case "stored":

@@ -25,6 +25,7 @@ type Rotator struct {
 	logger   *slog.Logger
 	clock    iamkeys.Clock
 	lease    time.Duration
+	settle   time.Duration
 	optFns   []func(*iam.Options)
 
 	busy sync.Map // lower-cased user names with a call in flight in this Rotator
@@ -39,6 +40,7 @@ type settings struct {
 	logger   *slog.Logger
 	clock    iamkeys.Clock
 	lease    time.Duration
+	settle   time.Duration
 	optFns   []func(*iam.Options)
 	errs     []error
 }
@@ -119,6 +121,28 @@ func WithLease(d time.Duration) Option {
 	})
 }
 
+// DefaultSettle is how long a call waits between writing its claim on the
+// rotation's lease and reading it back; see [WithSettle].
+const DefaultSettle = 2 * time.Second
+
+// WithSettle sets how long a call waits, on its clock, between writing its
+// claim on the rotation's lease and reading it back before a step that must
+// not run twice at once (verifying and promoting, retiring, deleting,
+// reactivating). IAM offers no compare-and-swap on tags, so the claim is
+// Fischer's mutual exclusion: it holds as long as every process writes its
+// claim within half the settle time of reading the state it claims on,
+// which the call checks on its own clock, giving up otherwise. It must be
+// under a quarter of the lease. The default is [DefaultSettle].
+func WithSettle(d time.Duration) Option {
+	return optionFunc(func(s *settings) {
+		if d <= 0 {
+			s.errs = append(s.errs, invalid("settle", fmt.Sprintf("must be positive, got %v", d)))
+			return
+		}
+		s.settle = d
+	})
+}
+
 // WithClientOptions appends fns to the options of every IAM call.
 func WithClientOptions(fns ...func(*iam.Options)) Option {
 	return optionFunc(func(s *settings) {
@@ -138,7 +162,7 @@ func New(client Client, opts ...Option) (*Rotator, error) {
 	if client == nil {
 		return nil, &iamkeys.Error{Op: "rotate.New", Err: invalid("client", "must not be nil")}
 	}
-	s := settings{logger: slog.New(slog.DiscardHandler), clock: realClock{}, lease: DefaultLease}
+	s := settings{logger: slog.New(slog.DiscardHandler), clock: realClock{}, lease: DefaultLease, settle: DefaultSettle}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&s)
@@ -148,6 +172,8 @@ func New(client Client, opts ...Option) (*Rotator, error) {
 	if len(s.errs) == 0 {
 		if err := s.policy.check(); err != nil {
 			s.errs = append(s.errs, err)
+		} else if s.settle*4 >= s.lease {
+			s.errs = append(s.errs, invalid("settle", fmt.Sprintf("must be under a quarter of the lease (%v), got %v", s.lease, s.settle)))
 		}
 	}
 	if len(s.errs) > 0 {
@@ -155,7 +181,7 @@ func New(client Client, opts ...Option) (*Rotator, error) {
 	}
 	return &Rotator{
 		client: client, policy: s.policy, verifier: s.verifier, logger: s.logger,
-		clock: s.clock, lease: s.lease, optFns: slices.Clip(s.optFns),
+		clock: s.clock, lease: s.lease, settle: s.settle, optFns: slices.Clip(s.optFns),
 	}, nil
 }
 

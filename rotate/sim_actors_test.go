@@ -125,32 +125,8 @@ func (p *simProc) rotateNow(w *simWorld) string {
 // rollback never forces: forcing deletes a key the store holds or
 // consumers use, which is the caller's informed decision to cut them off.
 func (p *simProc) rollback(w *simWorld) string {
-	if !simBugRollback {
-		if why := w.rollbackSticks(); why != "" {
-			return "skipped: " + why
-		}
-	}
 	st, err := p.rot.Rollback(context.Background(), w.user, p.store, false)
 	return w.judgeCall(p, "Rollback", st, err)
-}
-
-// rollbackSticks says why a Rollback now would be refused (the store holds
-// the new key, or consumers used it) and leave the user stuck in
-// rolling-back: a known bug the default schedules avoid (simBug).
-func (w *simWorld) rollbackSticks() string {
-	u, _ := w.srv.User(w.user)
-	tag := u.Tags[rotate.StateTag]
-	n := simField(tag, "new")
-	if n == "" || simField(tag, "phase") == "rollback" {
-		return ""
-	}
-	if w.mem.Current().ID == n {
-		return "the store holds new key " + n + ": a refused rollback sticks (known bug)"
-	}
-	if k, ok := w.srv.Key(n); ok && !k.LastUsed.IsZero() && simField(tag, "stored") != "" {
-		return "new key " + n + " was used: a refused rollback sticks (known bug)"
-	}
-	return ""
 }
 
 // judgeCall checks the errors a Rotator may return: any error is allowed

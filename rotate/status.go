@@ -44,6 +44,7 @@ const (
 	StepDeleteInactive Step = "delete-inactive" // delete an inactive key in the other slot (Policy.DeleteInactive)
 	StepDeleteNew      Step = "delete-new"      // rollback: delete the new key
 	StepRollback       Step = "rollback"        // record that a rollback was asked for
+	StepResume         Step = "resume"          // a recorded rollback that cannot proceed gives way to the rotation
 	StepClear          Step = "clear"           // remove the state tag
 )
 
