@@ -113,9 +113,19 @@ func (s *session) observe(ctx context.Context) (*world, error) {
 	useNeeded, holdNeeded := s.needs(w)
 	if useNeeded {
 		w.use = make(map[string]iamkeys.LastUse, len(w.keys))
-		for _, k := range w.keys {
+		for i := 0; i < len(w.keys); i++ {
+			k := w.keys[i]
 			lu, err := s.lastUsed(ctx, k.ID)
 			if err != nil {
+				// IAM answers AccessDenied for a key that does not exist:
+				// one deleted since the listing is dropped, not an error.
+				if hasCode(err, "AccessDenied") {
+					if gone, lerr := s.deletedSince(ctx, k.ID); lerr == nil && gone {
+						w.keys = append(w.keys[:i], w.keys[i+1:]...)
+						i--
+						continue
+					}
+				}
 				return nil, s.fail(k.ID, err)
 			}
 			w.use[k.ID] = lu
@@ -150,6 +160,25 @@ func (s *session) needs(w *world) (use, hold bool) {
 		return false, true
 	}
 	return true, true
+}
+
+// deletedSince reports whether a key listed a moment ago is no longer
+// listed.
+func (s *session) deletedSince(ctx context.Context, keyID string) (bool, error) {
+	pages := iam.NewListAccessKeysPaginator(s.r.client, &iam.ListAccessKeysInput{UserName: aws.String(s.user)},
+		func(o *iam.ListAccessKeysPaginatorOptions) { o.StopOnDuplicateToken = true })
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx, s.r.optFns...)
+		if err != nil {
+			return false, err
+		}
+		for _, md := range out.AccessKeyMetadata {
+			if aws.ToString(md.AccessKeyId) == keyID {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }
 
 // stateTag reads the state tag's value again, "" when absent.
