@@ -328,6 +328,29 @@ func TestDecide(t *testing.T) {
 		{name: "stored, write-only, unused: waits", w: dtHold(dtRec(dtWorld(dtT0.Add(time.Hour), dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtStored()), Holding{Current: dtNew}),
 			phase: PhaseStored},
 
+		// The lease: another call's live lease stops every step; this
+		// call's own does not; a call holding the key it created goes on.
+		{name: "foreign live lease: in progress", w: func() *world {
+			w := dtOverlap(quietEnd)
+			w.rec.Owner, w.rec.Lease = "0therown", quietEnd.Add(time.Second)
+			return w
+		}(), phase: PhaseOverlapping, err: ErrRotationInProgress, next: quietEnd.Add(time.Second)},
+		{name: "foreign lease ended: retire", w: func() *world {
+			w := dtOverlap(quietEnd)
+			w.rec.Owner, w.rec.Lease = "0therown", quietEnd
+			return w
+		}(), step: StepRetire, key: dtOld, phase: PhaseOverlapping},
+		{name: "own live lease: retire", w: func() *world {
+			w := dtOverlap(quietEnd)
+			w.rec.Owner, w.rec.Lease = "myowner1", quietEnd.Add(time.Hour)
+			return w
+		}(), v: view{owner: "myowner1"}, step: StepRetire, key: dtOld, phase: PhaseOverlapping},
+		{name: "foreign live lease, this call holds the new key: store", w: func() *world {
+			w := dtRec(dtWorld(dtT0, dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtCreated())
+			w.rec.Owner = "0therown"
+			return w
+		}(), v: view{held: held}, step: StepStore, key: dtNew, phase: PhaseCreated},
+
 		// decideOverlapping
 		{name: "overlapping, new key gone, old active: clear", w: func() *world { w := dtOverlap(quietEnd); w.keys = w.keys[:1]; return w }(),
 			step: StepClear, phase: PhaseIdle},
