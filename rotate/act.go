@@ -257,7 +257,11 @@ func (s *session) writeRecord(ctx context.Context, rec record) error {
 	if err != nil {
 		return err
 	}
-	return s.putTag(ctx, v)
+	if err := s.putTag(ctx, v); err != nil {
+		return err
+	}
+	s.holdsLease = rec.Owner != "" && rec.Owner == s.view.owner
+	return nil
 }
 
 func (s *session) putTag(ctx context.Context, v string) error {
@@ -276,6 +280,7 @@ func (s *session) clearRecord(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.holdsLease = false
 	s.clock.note(out.ResultMetadata)
 	return nil
 }

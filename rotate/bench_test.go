@@ -118,6 +118,9 @@ func BenchmarkFullRotation(b *testing.B) {
 			b.Fatalf("third: %v, %v", st, err)
 		}
 		total += w.iamRequests()
+		if testing.Verbose() {
+			b.Logf("calls: %v", w.srv.CallCounts())
+		}
 	}
 	reqs := float64(total) / float64(b.N)
 	b.ReportMetric(reqs, "requests/user")

@@ -60,13 +60,23 @@
 // compare-and-swap: a user holds at most two access keys. A rotation starts
 // only when the user has one key, so of any number of CreateAccessKey calls
 // racing for it exactly one can succeed; the others get LimitExceeded and
-// return [ErrRotationInProgress]. The process that created the key is the
-// only one that knows its secret; the state tag gives it a lease, on IAM's
-// clock, to store and verify it (it gives up after half of it), and others
-// return ErrRotationInProgress until the lease has passed. Only then may a
-// key the store never took be deleted, and only if it was never used. Tags
-// are last-writer-wins, so every step re-reads the state just before it
-// writes, and a step that would leave no active key is undone by the next.
+// return [ErrRotationInProgress], the one error concurrent losers get.
+//
+// Tags are last-writer-wins, so the other steps take a lease recorded in the
+// state tag, with an end on IAM's clock. The process that created the new
+// key (the only one that knows its secret) holds it while it stores and
+// verifies the key, and gives up after half of it; others return
+// ErrRotationInProgress until it ends, and only then may a key the store
+// never took be deleted, and only if it was never used. A step that must not
+// run twice at once (verifying and promoting, retiring, deleting,
+// reactivating) claims the lease first in the manner of Fischer's mutual
+// exclusion: it reads the tag (it must be as observed), writes its claim,
+// waits [WithSettle], and reads the claim back. That holds as long as a
+// process writes its claim within half the settle time of reading the
+// state, which each checks on its own clock, giving up otherwise. Every
+// other write re-reads the tag just before it, and a call gives up its lease
+// when it ends. A step that would leave no active key is undone by the
+// next observation (the old key is reactivated).
 //
 // # State
 //
