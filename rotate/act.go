@@ -143,6 +143,10 @@ func (s *session) storeKey(ctx context.Context, w *world) error {
 // and records it.
 func (s *session) verify(ctx context.Context, w *world) error {
 	rec := *w.rec
+	// The store's and the verifier's calls end within this call's share
+	// of the lease, as Put's do.
+	ctx, cancel := context.WithTimeout(ctx, max(s.leaseStart.Add(s.r.lease/2).Sub(s.r.clock.Now()), 0))
+	defer cancel()
 	var key iamkeys.NewKey
 	switch {
 	case s.view.held != nil && s.view.held.ID == rec.New:
@@ -172,11 +176,37 @@ func (s *session) verify(ctx context.Context, w *world) error {
 		return s.fail(key.ID, fmt.Errorf("%w: this call's lease ran out before the new key could be promoted", ErrRotationInProgress))
 	}
 	if st, ok := s.store.(Stager); ok {
+		// The lease must still be this call's: a write that landed late
+		// (another process's, past the settle bound) may have taken it
+		// while the verifier ran, and that process may be deleting the key.
+		tag, err := s.stateTag(ctx)
+		if err != nil {
+			return err
+		}
+		if tag != s.lastWritten {
+			return s.fail(key.ID, fmt.Errorf("%w: the rotation's state changed while the new key was verified; not promoting it", ErrRotationInProgress))
+		}
+		// Keep the current key at hand, to put it back should the new key
+		// turn out to have been deleted while Promote ran.
+		var prev iamkeys.NewKey
+		if ld, ok := s.store.(Loader); ok && w.hold.Current != "" {
+			_ = callStore(ctx, func(ctx context.Context) error {
+				var err error
+				prev, err = ld.Load(ctx, w.hold.Current)
+				return err
+			})
+		}
 		if err := callStore(ctx, func(ctx context.Context) error { return st.Promote(ctx, key.ID) }); err != nil {
 			h, herr := s.holding(context.WithoutCancel(ctx))
 			if herr != nil || h.Current != key.ID {
 				return s.fail(key.ID, fmt.Errorf("promoting new key %s in the store: %w", key.ID, err))
 			}
+		}
+		if s.r.clock.Now().Sub(s.leaseStart) > s.r.lease/2 {
+			// Promote outlived this call's share of the lease, against
+			// the Stager contract: another process may have deleted the
+			// new key meanwhile.
+			return s.latePromote(context.WithoutCancel(ctx), st, key.ID, prev)
 		}
 	}
 	now, err := s.clock.now()
@@ -189,6 +219,33 @@ func (s *session) verify(ctx context.Context, w *world) error {
 	}
 	s.did(StepVerify, key.ID)
 	return nil
+}
+
+// latePromote checks, after a Promote that outlived the lease, that the new
+// key still exists; if it does not, it puts the previous key back in the
+// store when it has it (a Loader gave it), so that consumers are not left
+// on a deleted key.
+func (s *session) latePromote(ctx context.Context, st Stager, keyID string, prev iamkeys.NewKey) error {
+	gone, err := s.deletedSince(ctx, keyID)
+	switch {
+	case err != nil:
+		return s.fail(keyID, fmt.Errorf("%w: promoting new key %s outlived the lease, and checking it still exists failed: %w", ErrRotationInProgress, keyID, err))
+	case !gone:
+		return s.fail(keyID, fmt.Errorf("%w: promoting new key %s outlived the lease; it is current, and the next run records it", ErrRotationInProgress, keyID))
+	case prev.ID == "":
+		return s.fail(keyID, fmt.Errorf("%w: promoting new key %s outlived the lease, and the key was deleted meanwhile: the store holds a deleted key, and the previous one cannot be loaded back", ErrStoreHoldsKey, keyID))
+	}
+	restore := func(ctx context.Context) error {
+		if err := st.Put(ctx, prev); err != nil {
+			return err
+		}
+		return st.Promote(ctx, prev.ID)
+	}
+	if err := callStore(ctx, restore); err != nil {
+		return s.fail(keyID, fmt.Errorf("%w: new key %s was deleted while its Promote ran past the lease, and putting %s back failed: %w", ErrStoreHoldsKey, keyID, prev.ID, err))
+	}
+	s.warn(fmt.Sprintf("new key %s was deleted while its Promote ran past the lease; the store holds %s again", keyID, prev.ID))
+	return s.fail(keyID, fmt.Errorf("%w: new key %s was deleted while its Promote ran past the lease; the store holds %s again", ErrRotationInProgress, keyID, prev.ID))
 }
 
 // retire deactivates the old key and records when, on IAM's clock.
@@ -206,7 +263,7 @@ func (s *session) retire(ctx context.Context, w *world) error {
 	if err != nil {
 		return s.fail(rec.Old, err)
 	}
-	rec.Phase, rec.Retired, rec.Retirer = phaseRetired, now, true
+	rec.Phase, rec.Retired, rec.Retirer, rec.Since = phaseRetired, now, true, time.Time{}
 	if err := s.writeRecord(context.WithoutCancel(ctx), rec); err != nil {
 		// The record still says overlapping with the old key inactive;
 		// the next observation records the retirement (mark-retired).
@@ -264,7 +321,14 @@ func (s *session) writeRecord(ctx context.Context, rec record) error {
 	return nil
 }
 
+// putTag writes the state tag. A write based on a read of the tag (s.readAt)
+// must land within half the settle time of it (see WithSettle): it is given
+// no more, so that neither a slow request nor the SDK's retries land it
+// later, and one that took longer sets lateWrite.
 func (s *session) putTag(ctx context.Context, v string) error {
+	if cancel := s.bound(&ctx); cancel != nil {
+		defer cancel()
+	}
 	out, err := s.r.client.TagUser(ctx, &iam.TagUserInput{
 		UserName: aws.String(s.user), Tags: []types.Tag{{Key: aws.String(StateTag), Value: aws.String(v)}},
 	}, s.r.optFns...)
@@ -272,15 +336,42 @@ func (s *session) putTag(ctx context.Context, v string) error {
 		return err
 	}
 	s.clock.note(out.ResultMetadata)
+	s.lastWritten = v
+	s.checkLate()
 	return nil
 }
 
+// bound gives a write based on a read of the tag half the settle time, in
+// real time: the SDK cannot retry it, nor a slow request land it, later.
+// (checkLate measures the whole span from the read on the Rotator's clock.)
+func (s *session) bound(ctx *context.Context) context.CancelFunc {
+	if s.readAt.IsZero() {
+		return nil
+	}
+	c, cancel := context.WithTimeout(*ctx, s.r.settle/2)
+	*ctx = c
+	return cancel
+}
+
+// checkLate flags a write that landed more than half the settle time after
+// the read it was based on.
+func (s *session) checkLate() {
+	if !s.readAt.IsZero() && s.r.clock.Now().Sub(s.readAt) > s.r.settle/2 {
+		s.lateWrite = true
+	}
+}
+
 func (s *session) clearRecord(ctx context.Context) error {
+	if cancel := s.bound(&ctx); cancel != nil {
+		defer cancel()
+	}
 	out, err := s.r.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(s.user), TagKeys: []string{StateTag}}, s.r.optFns...)
 	if err != nil {
 		return err
 	}
 	s.holdsLease = false
+	s.lastWritten = ""
+	s.checkLate()
 	s.clock.note(out.ResultMetadata)
 	return nil
 }

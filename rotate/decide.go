@@ -339,7 +339,7 @@ func decideOverlapping(w *world, p Policy, lease time.Duration) decision {
 	case n.Status != iamkeys.StatusActive:
 		return blocked(fmt.Sprintf("new key %s is %s", r.New, n.Status))
 	case o.Status != iamkeys.StatusActive:
-		r.Phase, r.Retired, r.Retirer = phaseRetired, w.now, false
+		r.Phase, r.Retired, r.Retirer, r.Since = phaseRetired, w.now, false, time.Time{}
 		d := write(StepMarkRetired, r.Old, r, PhaseRetired)
 		d.warn = fmt.Sprintf("old key %s was deactivated outside the rotation", r.Old)
 		return d
@@ -359,11 +359,15 @@ func decideOverlapping(w *world, p Policy, lease time.Duration) decision {
 func retireEvidence(w *world, p Policy) (why string, next time.Time, ok bool) {
 	r := *w.rec
 	oldUse, newUse := w.lastUse(r.Old), w.lastUse(r.New)
-	oldQuietSinceStore := !oldUse.Used || !oldUse.At.After(r.Stored)
+	anchor := r.Stored // from when the old key must show no use
+	if r.Since.After(anchor) {
+		anchor = r.Since
+	}
+	oldQuietSinceStore := !oldUse.Used || !oldUse.At.After(anchor)
 	if p.Consumers == ReadEveryUse && oldQuietSinceStore {
-		if at := r.Stored.Add(p.LastUseLag); w.now.Before(at) {
+		if at := anchor.Add(p.LastUseLag); w.now.Before(at) {
 			return fmt.Sprintf("the store took the new key %s ago; a use of the old key could still appear for %s (last-use lag)",
-				ago(w.now, r.Stored), at.Sub(w.now).Round(time.Second)), at, false
+				ago(w.now, anchor), at.Sub(w.now).Round(time.Second)), at, false
 		}
 		return "", time.Time{}, true
 	}
@@ -372,7 +376,7 @@ func retireEvidence(w *world, p Policy) (why string, next time.Time, ok bool) {
 	if !newUse.Used || !newUse.At.After(mine) || !newUse.At.After(r.Stored) {
 		return fmt.Sprintf("waiting for a consumer to use new key %s (the verifier's own use does not count)", r.New), time.Time{}, false
 	}
-	from := r.Stored
+	from := anchor
 	if oldUse.Used && oldUse.At.After(from) {
 		from = oldUse.At
 	}
@@ -399,7 +403,10 @@ func decideRetired(w *world, p Policy, lease time.Duration) decision {
 	case !newOK && o.Status == iamkeys.StatusActive:
 		return newKeyGone(w, lease, view{}, PhaseRetired)
 	case o.Status == iamkeys.StatusActive:
-		r.Phase, r.Retired, r.Retirer = phaseVerified, time.Time{}, false
+		// It may have been reactivated because a consumer still needs it:
+		// its quiet window starts again now, since no use could show while
+		// it was inactive.
+		r.Phase, r.Retired, r.Retirer, r.Since = phaseVerified, time.Time{}, false, w.now
 		if r.Verified.IsZero() {
 			r.Verified = w.now
 		}
@@ -437,14 +444,20 @@ func decideRollback(w *world, lease time.Duration, v view) decision {
 		return act(StepClear, "", PhaseRolledBack)
 	}
 	switch {
+	case !oldOK && w.holdErr == nil && w.hold.Current == r.New:
+		// The old key is gone and consumers read the new one: the rotation
+		// has in effect finished, whatever the rollback asked.
+		d := act(StepClear, "", PhaseFinished)
+		d.warn = fmt.Sprintf("old key %s is gone and the store holds new key %s: the rollback is moot", r.Old, r.New)
+		return d
 	case !oldOK:
 		return blocked(fmt.Sprintf("old key %s is gone; new key %s is the user's only key and is not deleted", r.Old, r.New))
 	case o.Status != iamkeys.StatusActive && !r.Retirer:
 		return blocked(fmt.Sprintf("old key %s was deactivated outside the rotation; reactivate it by hand before the new key can go", r.Old))
 	case o.Status != iamkeys.StatusActive:
 		return act(StepReactivateOld, r.Old, PhaseRollingBack)
-	case w.holdErr != nil:
-		return wait(PhaseRollingBack, fmt.Sprintf("cannot tell whether the store holds new key %s (%v)", r.New, w.holdErr), time.Time{})
+	case w.holdErr != nil && !v.force:
+		return wait(PhaseRollingBack, fmt.Sprintf("cannot tell whether the store holds new key %s (%v); force deletes it", r.New, w.holdErr), time.Time{})
 	}
 	if !v.force {
 		if w.hold.Current == r.New {

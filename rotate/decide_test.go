@@ -400,7 +400,9 @@ func TestDecide(t *testing.T) {
 			step: StepClear, phase: PhaseFinished},
 		{name: "retired, old reactivated by someone: unretire", w: func() *world { w := dtRetiredWorld(deleteAt); w.keys[0].Status = iamkeys.StatusActive; return w }(),
 			step: StepUnretire, key: dtOld, phase: PhaseOverlapping, check: func(t *testing.T, d decision) {
-				recordIs(dtVerified())(t, d)
+				want := dtVerified()
+				want.Since = deleteAt // the quiet window starts again
+				recordIs(want)(t, d)
 				warns(t, d)
 			}},
 		{name: "retired, new key gone: reactivate old", w: func() *world { w := dtRetiredWorld(dtT0.Add(6 * time.Hour)); w.keys = w.keys[:1]; return w }(),
@@ -441,7 +443,10 @@ func TestDecide(t *testing.T) {
 		{name: "rollback, old retired by us: reactivate before deleting new", w: dtRec(dtWorld(dtT0, inactiveOld, dtNewKey(iamkeys.StatusActive)), dtRollback(dtRetired())),
 			v: view{mode: modeRollback, force: true}, step: StepReactivateOld, key: dtOld, phase: PhaseRollingBack},
 		{name: "rollback, store unreadable: waits", w: dtHoldErr(dtRec(dtWorld(dtT0, dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtRollback(dtStored()))),
-			v: view{mode: modeRollback, force: true}, phase: PhaseRollingBack},
+			v: view{mode: modeRollback}, phase: PhaseRollingBack},
+		// Force is the caller's decision that the store does not matter.
+		{name: "rollback, store unreadable, force: delete new", w: dtHoldErr(dtRec(dtWorld(dtT0, dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtRollback(dtStored()))),
+			v: view{mode: modeRollback, force: true}, step: StepDeleteNew, key: dtNew, phase: PhaseRollingBack},
 		{name: "rollback, store holds new: refused", w: dtHold(dtRec(dtWorld(dtT0, dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtRollback(dtVerified())), Holding{Current: dtNew}),
 			v: view{mode: modeRollback}, phase: PhaseRollingBack, err: ErrStoreHoldsKey},
 		{name: "rollback, store holds new, force: delete new", w: dtHold(dtRec(dtWorld(dtT0, dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtRollback(dtVerified())), Holding{Current: dtNew}),

@@ -3,12 +3,14 @@ package rotate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
 // A Flight is a rotation in flight as IAM's state tag records it.
@@ -31,6 +33,11 @@ type Flight struct {
 // it yields (Flight{}, err) once and stops.
 func (r *Rotator) InFlight(ctx context.Context, pathPrefix string) iter.Seq2[Flight, error] {
 	return func(yield func(Flight, error) bool) {
+		if len(pathPrefix) > 512 || (pathPrefix != "" && !iammodel.PathPrefix.MatchString(pathPrefix)) {
+			yield(Flight{}, &iamkeys.Error{Op: "rotate.InFlight", Err: invalid("path prefix",
+				fmt.Sprintf("%q must begin with / and be at most 512 printable ASCII characters", pathPrefix))})
+			return
+		}
 		in := &iam.ListUsersInput{}
 		if pathPrefix != "" {
 			in.PathPrefix = aws.String(pathPrefix)

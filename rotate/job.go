@@ -175,10 +175,6 @@ func (r *Rotator) Run(ctx context.Context, job Job) (Report, error) {
 // those Select refuses, until the listing ends, fails or ctx is done.
 func (r *Rotator) feed(ctx context.Context, job Job, names chan<- string) (excluded int, err error) {
 	send := func(name string) error {
-		if job.Select != nil && !job.Select(name) {
-			excluded++
-			return nil
-		}
 		select {
 		case names <- name:
 			return nil
@@ -231,6 +227,9 @@ func (r *Rotator) runOne(ctx context.Context, job Job, name string) (res Result,
 	}()
 	if err := ctx.Err(); err != nil {
 		return fail(err)
+	}
+	if job.Select != nil && !job.Select(name) {
+		return Result{}, false
 	}
 	// IAM lists only paths under the prefix; named users must be checked.
 	checkPath := len(job.Users) > 0 && job.PathPrefix != "/"

@@ -86,7 +86,9 @@ func newJobAccount(t *testing.T, users []*jobUser, opts ...iamkeystest.Option) *
 func (a *jobAccount) rotator(opts ...rotate.Option) *rotate.Rotator {
 	a.t.Helper()
 	p := rotate.Policy{Quiet: 2 * time.Hour, LastUseLag: time.Hour, DeleteAfter: 20 * time.Hour}
-	r, err := rotate.New(a.srv.Client(), append([]rotate.Option{rotate.WithPolicy(p), rotate.WithClock(a.clock)}, opts...)...)
+	// The workers share one fake clock: their settle waits return at once
+	// rather than each advancing it (concurrent waits overlap in real time).
+	r, err := rotate.New(a.srv.Client(), append([]rotate.Option{rotate.WithPolicy(p), rotate.WithClock(instantSleep{a.clock})}, opts...)...)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -496,3 +498,10 @@ func TestRunInvalidJob(t *testing.T) {
 		t.Errorf("invalid jobs made requests: %v", a.srv.CallCounts())
 	}
 }
+
+// instantSleep reads a fake clock and never waits.
+type instantSleep struct{ c *iamkeystest.Clock }
+
+func (c instantSleep) Now() time.Time { return c.c.Now() }
+
+func (c instantSleep) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

@@ -135,6 +135,9 @@ func (s *session) observe(ctx context.Context) (*world, error) {
 	_, w.loader = s.store.(Loader)
 	if holdNeeded {
 		w.hold, w.holdErr = s.holding(ctx)
+		if _, blind := s.store.(interface{ blind() }); blind && w.holdErr != nil {
+			w.hold, w.holdErr = blindHolding(w)
+		}
 	} else {
 		w.holdErr = errors.New("not read") // no decision of this phase looks at it
 	}
@@ -179,6 +182,25 @@ func (s *session) deletedSince(ctx context.Context, keyID string) (bool, error) 
 		}
 	}
 	return true, nil
+}
+
+// blindHolding is what a store that cannot read back is taken to hold when
+// it cannot tell: with no rotation in flight, nothing known (so one may
+// start); once a rotation recorded the new key stored, the new key; while
+// it may or may not have taken it, still "cannot tell".
+func blindHolding(w *world) (Holding, error) {
+	if w.rec == nil {
+		return Holding{}, nil
+	}
+	switch w.rec.Phase {
+	case phaseCreating, phaseCreated:
+		return Holding{}, errors.New("a write-only store cannot tell whether it took the new key")
+	case phaseRollback:
+		if w.rec.Stored.IsZero() {
+			return Holding{}, errors.New("a write-only store cannot tell whether it took the new key")
+		}
+	}
+	return Holding{Current: w.rec.New}, nil
 }
 
 // stateTag reads the state tag's value again, "" when absent.

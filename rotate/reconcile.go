@@ -29,9 +29,12 @@ type session struct {
 	paused  string // set by a step that leaves the rotation waiting
 	cleared bool   // this call removed the state tag
 
-	holdsLease bool      // this call wrote a record with itself as owner
-	confirmed  string    // the state tag as this call claimed it and read it back
-	claimedAt  time.Time // local time of that read
+	holdsLease  bool      // this call wrote a record with itself as owner
+	lastWritten string    // the state tag as this call last wrote it
+	readAt      time.Time // local time of the read the next write is based on; zero if none
+	lateWrite   bool      // a write landed later than the settle bound allows
+	confirmed   string    // the state tag as this call claimed it and read it back
+	claimedAt   time.Time // local time of that read
 }
 
 // Reconcile reads user's keys, the rotation's state tag and what store holds,
@@ -83,10 +86,19 @@ func (r *Rotator) Inspect(ctx context.Context, user string, store Store) (Status
 	}
 	d := decide(w, r.policy, r.lease, s.view)
 	s.report(w, d)
-	if d.step != "" && s.status.Waiting == "" {
+	if d.step != "" {
+		// The phase is where the rotation stands, not where the step
+		// would take it.
+		s.status.Phase = PhaseIdle
+		if w.rec != nil {
+			s.status.Phase = phaseOf(w.rec.Phase)
+		}
 		s.status.Waiting = "next: " + string(d.step)
 	}
-	return s.status, d.err
+	if d.err != nil {
+		return s.status, s.fail(s.status.OldKeyID, d.err)
+	}
+	return s.status, nil
 }
 
 func (r *Rotator) checkArgs(op, user string, store Store) error {
@@ -153,8 +165,10 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 			s.status.Waiting = "the attempt of this call ended; the next reconcile starts a new one"
 			return s.status, nil
 		}
+		s.readAt, s.lateWrite = time.Time{}, false
 		switch s.guard(w, d) {
 		case guardRecheck:
+			s.readAt = r.clock.Now()
 			// IAM offers no compare-and-swap on tags: read the state tag
 			// again just before acting, so that a step never acts on a
 			// state another process has moved on from since it was read.
@@ -174,8 +188,18 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 				continue // lost the claim or the state moved: observe again
 			}
 		}
-		if err := s.perform(ctx, w, d); err != nil {
+		err = s.perform(ctx, w, d)
+		s.readAt = time.Time{}
+		if err != nil {
 			return s.status, err
+		}
+		if s.lateWrite {
+			// The write may have overwritten a newer state: look again
+			// before anything else.
+			s.warn(fmt.Sprintf("a write of the state tag (%s) landed past the settle bound; observing again", d.step))
+			if d.step != StepClear {
+				continue
+			}
 		}
 		if s.paused != "" {
 			s.status.Waiting = s.paused
@@ -183,7 +207,7 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 		}
 		if d.step == StepClear {
 			s.cleared = true
-			if s.mode == modeRollback {
+			if s.mode == modeRollback && d.phase != PhaseFinished {
 				d.phase = PhaseRolledBack
 			}
 			switch d.phase {
@@ -240,6 +264,7 @@ func (s *session) claim(ctx context.Context, w *world) (bool, error) {
 	if err != nil || tag != w.tag {
 		return false, err
 	}
+	s.readAt = start
 	now, err := s.clock.now()
 	if err != nil {
 		return false, s.fail("", err)
@@ -250,11 +275,14 @@ func (s *session) claim(ctx context.Context, w *world) (bool, error) {
 	if err != nil {
 		return false, s.fail("", err)
 	}
-	if err := s.putTag(ctx, v); err != nil {
+	err = s.putTag(ctx, v)
+	s.readAt = time.Time{}
+	if err != nil {
 		return false, s.fail("", err)
 	}
 	s.holdsLease = true
-	if s.r.clock.Now().Sub(start) > s.r.settle/2 {
+	if s.lateWrite {
+		s.lateWrite = false
 		return false, nil // written too long after the read to be sure of it
 	}
 	if err := s.r.clock.Sleep(ctx, s.r.settle); err != nil {

@@ -52,6 +52,7 @@ type record struct {
 	Stored   time.Time // IAM time the store was found holding the new key
 	Verified time.Time // IAM time the new key verified
 	Retired  time.Time // IAM time the old key was deactivated
+	Since    time.Time // IAM time the old key was found active again after its retirement: quiet counts from here
 	Retirer  bool      // this rotation deactivated the old key (a rollback reactivates only then)
 }
 
@@ -88,6 +89,7 @@ func (r record) encode() (string, error) {
 	field("stored", at(r.Stored))
 	field("verified", at(r.Verified))
 	field("retired", at(r.Retired))
+	field("since", at(r.Since))
 	if r.Retirer {
 		field("retirer", "1")
 	}
@@ -135,6 +137,8 @@ func parseRecord(v string) (record, error) {
 			at(&r.Verified)
 		case "retired":
 			at(&r.Retired)
+		case "since":
+			at(&r.Since)
 		case "retirer":
 			r.Retirer = val == "1"
 		default:

@@ -138,8 +138,8 @@ func TestParseRecordTolerates(t *testing.T) {
 // 256-character tag value even with every field set; one that would not fit is
 // refused by encode rather than cut.
 func TestRecordLengthLimit(t *testing.T) {
-	full := dtRetired() // every field set
-	full.Begun, full.Lease = dtT0, dtT0.Add(dtLease)
+	full := dtRetired() // every field a retired record can hold (Since is cleared on retirement)
+	full.Begun, full.Lease, full.Owner = dtT0, dtT0.Add(dtLease), "0a1b2c3d"
 	v, err := full.encode()
 	if err != nil {
 		t.Fatal(err)

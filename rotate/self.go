@@ -78,7 +78,12 @@ func (r *Rotator) RotateOwnKey(ctx context.Context, cfg aws.Config, store Store,
 	if !ok {
 		return st, rerr
 	}
-	h, herr := store.Holding(context.WithoutCancel(ctx))
+	var h Holding
+	herr := callStore(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		var err error
+		h, err = store.Holding(ctx)
+		return err
+	})
 	if herr != nil {
 		return st, errors.Join(rerr, &iamkeys.Error{Op: op, UserName: user, AccessKeyID: nk.ID,
 			Err: fmt.Errorf("reading the store back for new key %s: %w", nk.ID, herr)})

@@ -51,7 +51,9 @@ func (h Holding) Holds(id string) bool {
 type Stager interface {
 	Store
 	// Promote makes the pending key keyID current. It must be idempotent:
-	// promoting the key that is already current succeeds.
+	// promoting the key that is already current succeeds. It must return
+	// before ctx's deadline (the rotation's lease), and when it returns its
+	// write has applied or never will.
 	Promote(ctx context.Context, keyID string) error
 }
 
@@ -67,12 +69,14 @@ type Loader interface {
 // WriteOnly adapts a function that writes a key somewhere it cannot be read
 // back from into a [Store]. Its guarantee is weaker than a reading store's:
 //
-//   - Holding reports what the function last wrote in this process, and
-//     nothing after a restart, so a rotation resumed in another process
-//     cannot tell whether the key was stored and waits; a new key it cannot
-//     account for is left for [Rotator.Rollback] to decide.
-//   - An error from put that does not wrap [ErrNotStored] leaves the new key
-//     in place and the rotation paused until the caller decides.
+//   - Holding reports what the function last wrote in this process. Where
+//     it cannot tell (after a restart, or after an error that does not wrap
+//     [ErrNotStored]), the rotation trusts its own record instead: a user
+//     with no rotation in flight may start one, and a rotation recorded as
+//     stored counts the new key as the one consumers read. A new key whose
+//     write it cannot account for is kept, paused, until a forced
+//     [Rotator.Rollback] deletes it.
+//   - The rotation never sees a sink that was changed by someone else.
 //
 // Prefer a Store that reads back; use this for a sink such as a CI system's
 // write-only secret.
@@ -88,14 +92,20 @@ type writeOnly struct {
 }
 
 func (w *writeOnly) Put(ctx context.Context, key iamkeys.NewKey) error {
-	if err := w.put(ctx, key); err != nil {
-		return err
-	}
+	err := w.put(ctx, key)
 	w.mu.Lock()
-	w.last = key.ID
-	w.mu.Unlock()
-	return nil
+	defer w.mu.Unlock()
+	switch {
+	case err == nil:
+		w.last = key.ID
+	case !errors.Is(err, ErrNotStored):
+		w.last = "" // it may or may not hold the new key now
+	}
+	return err
 }
+
+// blind marks a store that cannot read back what it holds.
+func (*writeOnly) blind() {}
 
 func (w *writeOnly) Holding(context.Context) (Holding, error) {
 	w.mu.Lock()
