@@ -457,7 +457,8 @@ func decideRollback(w *world, lease time.Duration, v view) decision {
 	case o.Status != iamkeys.StatusActive:
 		return act(StepReactivateOld, r.Old, PhaseRollingBack)
 	case w.holdErr != nil && !v.force:
-		return wait(PhaseRollingBack, fmt.Sprintf("cannot tell whether the store holds new key %s (%v); force deletes it", r.New, w.holdErr), time.Time{})
+		why := fmt.Sprintf("cannot tell whether the store holds new key %s (%v); force deletes it", r.New, w.holdErr)
+		return decision{phase: PhaseRollingBack, waiting: why, err: fmt.Errorf("%w: %s", ErrBlocked, why)}
 	}
 	if !v.force {
 		if w.hold.Current == r.New {

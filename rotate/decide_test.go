@@ -442,8 +442,8 @@ func TestDecide(t *testing.T) {
 		}(), v: view{mode: modeRollback, force: true}, phase: PhaseBlocked, err: ErrBlocked},
 		{name: "rollback, old retired by us: reactivate before deleting new", w: dtRec(dtWorld(dtT0, inactiveOld, dtNewKey(iamkeys.StatusActive)), dtRollback(dtRetired())),
 			v: view{mode: modeRollback, force: true}, step: StepReactivateOld, key: dtOld, phase: PhaseRollingBack},
-		{name: "rollback, store unreadable: waits", w: dtHoldErr(dtRec(dtWorld(dtT0, dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtRollback(dtStored()))),
-			v: view{mode: modeRollback}, phase: PhaseRollingBack},
+		{name: "rollback, store unreadable: refused", w: dtHoldErr(dtRec(dtWorld(dtT0, dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtRollback(dtStored()))),
+			v: view{mode: modeRollback}, phase: PhaseRollingBack, err: ErrBlocked},
 		// Force is the caller's decision that the store does not matter.
 		{name: "rollback, store unreadable, force: delete new", w: dtHoldErr(dtRec(dtWorld(dtT0, dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtRollback(dtStored()))),
 			v: view{mode: modeRollback, force: true}, step: StepDeleteNew, key: dtNew, phase: PhaseRollingBack},
