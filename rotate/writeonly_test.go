@@ -14,9 +14,9 @@ import (
 // sink is a write-only secret (a CI system's): it can be written, and its
 // consumers read it, but the rotation cannot.
 type sink struct {
-	mu   sync.Mutex
-	key  iamkeys.NewKey
-	fail error // the next write's error; applied first when after is set
+	mu    sync.Mutex
+	key   iamkeys.NewKey
+	fail  error // the next write's error; applied first when after is set
 	after bool
 }
 
