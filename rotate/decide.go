@@ -234,7 +234,9 @@ func decideAbandonRollback(w *world, d decision) decision {
 	if w.holdErr != nil || !w.hold.Holds(r.New) {
 		return d
 	}
-	r.Phase, r.Verified, r.Retired, r.Retirer = phaseStored, time.Time{}, time.Time{}, false
+	// The rollback may have reactivated the old key: no use of it could
+	// show while it was inactive, so its quiet window starts again now.
+	r.Phase, r.Verified, r.Retired, r.Retirer, r.Since = phaseStored, time.Time{}, time.Time{}, false, w.now
 	if r.Stored.IsZero() {
 		r.Stored = w.now
 	}

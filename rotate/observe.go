@@ -135,7 +135,7 @@ func (s *session) observe(ctx context.Context) (*world, error) {
 	_, w.loader = s.store.(Loader)
 	if holdNeeded {
 		w.hold, w.holdErr = s.holding(ctx)
-		if _, blind := s.store.(interface{ blind() }); blind && w.holdErr != nil {
+		if isBlind(s.store) && w.holdErr != nil {
 			w.hold, w.holdErr = blindHolding(w)
 		}
 	} else {
@@ -182,6 +182,21 @@ func (s *session) deletedSince(ctx context.Context, keyID string) (bool, error) 
 		}
 	}
 	return true, nil
+}
+
+// isBlind reports whether store, or the store it wraps, cannot read back.
+func isBlind(store Store) bool {
+	for store != nil {
+		if _, ok := store.(interface{ blind() }); ok {
+			return true
+		}
+		u, ok := store.(interface{ unwrapStore() Store })
+		if !ok {
+			return false
+		}
+		store = u.unwrapStore()
+	}
+	return false
 }
 
 // blindHolding is what a store that cannot read back is taken to hold when

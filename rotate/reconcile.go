@@ -303,6 +303,8 @@ func (s *session) claim(ctx context.Context, w *world) (bool, error) {
 // It is best effort.
 func (s *session) release(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
+	s.readAt = s.r.clock.Now() // the write below is bounded like any other
+	defer func() { s.readAt = time.Time{} }()
 	tag, err := s.stateTag(ctx)
 	if err != nil || tag == "" {
 		return

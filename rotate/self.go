@@ -175,6 +175,10 @@ type capturing struct {
 	put bool
 }
 
+// unwrapStore returns the caller's store, whose own properties (a
+// write-only store cannot read back) the rotation must see.
+func (c *capturing) unwrapStore() Store { return c.Store }
+
 func (c *capturing) Put(ctx context.Context, key iamkeys.NewKey) error {
 	c.mu.Lock()
 	c.key, c.put = key, true
