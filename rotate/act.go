@@ -60,6 +60,11 @@ func (s *session) create(ctx context.Context, w *world) error {
 		// The record stays: whether or not the key was made, the next
 		// reconcile finds out from IAM (it may list the key late).
 		if hasCode(err, "LimitExceeded") {
+			if len(w.keys) == 1 {
+				// IAM counts a second key it does not list yet: keep that
+				// evidence, so the key is adopted whenever IAM lists it.
+				s.markUnlisted(ctx, w)
+			}
 			return s.fail("", fmt.Errorf("%w: the user's second key slot was taken while this call created its key: %w", ErrRotationInProgress, err))
 		}
 		return s.fail("", err)
@@ -219,6 +224,22 @@ func (s *session) verify(ctx context.Context, w *world) error {
 	}
 	s.did(StepVerify, key.ID)
 	return nil
+}
+
+// markUnlisted records, on this call's own intent, that IAM refused a second
+// key while listing one: a key exists that IAM does not list yet.
+func (s *session) markUnlisted(ctx context.Context, w *world) {
+	s.readAt = s.r.clock.Now()
+	defer func() { s.readAt = time.Time{} }()
+	tag, err := s.stateTag(ctx)
+	if err != nil || tag != s.lastWritten || w.rec == nil {
+		return // the record moved on: whoever moved it saw more
+	}
+	rec := *w.rec
+	rec.Unlisted = true
+	if err := s.writeRecord(ctx, rec); err != nil {
+		s.warn(fmt.Sprintf("recording that IAM counts a key it does not list: %v", err))
+	}
 }
 
 // latePromote checks, after a Promote that outlived the lease, that the new

@@ -99,6 +99,22 @@ func decide(w *world, p Policy, lease time.Duration, v view) decision {
 	}
 }
 
+// unlisted reports whether a key the listing does not show may exist all
+// the same: IAM said so when asked, or, without that answer, IAM may still
+// list it late (before listedBy). A key this call deleted is gone.
+// next is when to look again: the end of listedBy, or zero when IAM said
+// the key exists (it will be listed; there is no deadline to wait for).
+func (w *world) unlisted(id string, lease time.Duration, v view) (maybe bool, next time.Time) {
+	if v.gone[id] {
+		return false, time.Time{}
+	}
+	if exists, ok := w.probed[id]; ok {
+		return exists, time.Time{}
+	}
+	at := listedBy(*w.rec, lease)
+	return w.now.Before(at), at
+}
+
 // listedBy is the IAM time by which IAM lists the rotation's new key if it
 // exists: the end of the lease plus the consistency margin. Before it, a
 // listing that misses the new key is no evidence that it is gone.
@@ -115,8 +131,8 @@ func listedBy(r record, lease time.Duration) time.Time {
 // cleared, so a later rotation can start.
 func newKeyGone(w *world, lease time.Duration, v view, ph Phase) decision {
 	r := *w.rec
-	if at := listedBy(r, lease); w.now.Before(at) && !v.gone[r.New] {
-		return wait(ph, fmt.Sprintf("new key %s is not listed; IAM may list it late, until %s", r.New, stamp(at)), at)
+	if maybe, next := w.unlisted(r.New, lease, v); maybe {
+		return wait(ph, fmt.Sprintf("new key %s is not listed, but IAM may list it late", r.New), next)
 	}
 	if o, ok := w.key(r.Old); ok && o.Status == iamkeys.StatusActive {
 		d := act(StepClear, "", PhaseIdle)
@@ -258,8 +274,10 @@ func decideCreating(w *world, v view) decision {
 	// this attempt's: its creator crashed or lost the record. Keep it as
 	// evidence before anything else. IAM may list a key late, so a key
 	// created up to consistencySlack before that listing counts too.
+	// With Unlisted, IAM has shown that a key it did not list existed; that
+	// key, whenever IAM lists it, is the one a crashed attempt made.
 	for _, k := range w.keys {
-		if k.ID != r.Old && !k.Created.Before(r.Begun.Add(-consistencySlack)) {
+		if k.ID != r.Old && (r.Unlisted || !k.Created.Before(r.Begun.Add(-consistencySlack))) {
 			r.Phase, r.New = phaseCreated, k.ID
 			return write(StepAdopt, k.ID, r, PhaseCreated)
 		}
@@ -269,6 +287,9 @@ func decideCreating(w *world, v view) decision {
 	}
 	if w.now.Before(r.Lease) {
 		return inProgress(PhaseCreating, fmt.Sprintf("another process is creating the new key (lease until %s)", stamp(r.Lease)), r.Lease)
+	}
+	if r.Unlisted {
+		return inProgress(PhaseCreating, "IAM counts a second key it does not list yet; waiting for it to be listed", time.Time{})
 	}
 	if settled := r.Lease.Add(consistencySlack); w.now.Before(settled) {
 		return inProgress(PhaseCreating, fmt.Sprintf("a crashed attempt may have created a key IAM does not list yet; waiting until %s", stamp(settled)), settled)
@@ -436,8 +457,8 @@ func decideRollback(w *world, lease time.Duration, v view) decision {
 	r := *w.rec
 	o, oldOK := w.key(r.Old)
 	_, newOK := w.key(r.New)
-	if !newOK && r.New != "" && w.now.Before(listedBy(r, lease)) && !v.gone[r.New] {
-		return wait(PhaseRollingBack, fmt.Sprintf("new key %s is not listed; IAM may list it late, until %s", r.New, stamp(listedBy(r, lease))), listedBy(r, lease))
+	if maybe, next := w.unlisted(r.New, lease, v); !newOK && r.New != "" && maybe {
+		return wait(PhaseRollingBack, fmt.Sprintf("new key %s is not listed, but IAM may list it late", r.New), next)
 	}
 	if !newOK {
 		if oldOK && o.Status != iamkeys.StatusActive && r.Retirer {

@@ -272,6 +272,17 @@ func TestDecide(t *testing.T) {
 
 		// decideCreated
 		{name: "created, new key not listed within the consistency margin: wait", w: dtRec(dtWorld(dtT0.Add(dtLease+consistencySlack-time.Second), dtOldKey()), dtCreated()), phase: PhaseCreated, next: dtT0.Add(dtLease + consistencySlack)},
+		// IAM's own answer for the unlisted key beats the time margin.
+		{name: "stored, new key not listed but IAM says it exists: wait past the margin", w: func() *world {
+			w := dtRec(dtWorld(dtT0.Add(time.Hour), dtOldKey()), dtStored())
+			w.probed = map[string]bool{dtNew: true}
+			return w
+		}(), phase: PhaseStored},
+		{name: "stored, new key not listed and IAM says it is gone: clear within the margin", w: func() *world {
+			w := dtRec(dtWorld(dtT0, dtOldKey()), dtStored())
+			w.probed = map[string]bool{dtNew: false}
+			return w
+		}(), step: StepClear, phase: PhaseIdle},
 		{name: "created, new key gone: clear", w: dtRec(dtWorld(dtT0.Add(dtLease+consistencySlack), dtOldKey()), dtCreated()), step: StepClear, phase: PhaseIdle},
 		{name: "created, new key deleted by this call: clear at once", w: dtRec(dtWorld(dtT0, dtOldKey()), dtCreated()), v: view{gone: map[string]bool{dtNew: true}}, step: StepClear, phase: PhaseIdle},
 		{name: "created, creator holds the key: store", w: dtRec(dtWorld(dtT0, dtOldKey(), dtNewKey(iamkeys.StatusActive)), dtCreated()),

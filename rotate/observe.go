@@ -30,6 +30,11 @@ type world struct {
 	hold    Holding
 	holdErr error // nil when hold is known
 	stager  bool  // the store stages (implements Stager)
+	// probed holds, for the rotation's new key when the listing did not
+	// show it, whether IAM says it exists (GetAccessKeyLastUsed answers
+	// for an existing key and AccessDenied for a missing one), so that a
+	// listing that lags is never taken for a deletion.
+	probed map[string]bool
 	loader  bool  // the store can load a key back (implements Loader)
 }
 
@@ -106,6 +111,19 @@ func (s *session) observe(ctx context.Context) (*world, error) {
 	}
 	if w.now, err = s.clock.now(); err != nil {
 		return nil, s.fail("", err)
+	}
+	if w.rec != nil && w.rec.New != "" {
+		if _, listed := w.key(w.rec.New); !listed {
+			_, err := s.lastUsed(ctx, w.rec.New)
+			switch {
+			case err == nil:
+				w.probed = map[string]bool{w.rec.New: true}
+			case hasCode(err, "AccessDenied"):
+				w.probed = map[string]bool{w.rec.New: false}
+			default:
+				return nil, s.fail(w.rec.New, err)
+			}
+		}
 	}
 	if !s.needsMore(w) {
 		return w, nil

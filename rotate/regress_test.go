@@ -481,7 +481,7 @@ func TestRegressAmbiguousCreateListedVeryLate(t *testing.T) {
 		}
 	}
 	if st.Phase != rotate.PhaseOverlapping {
-		t.Skipf("BUG: a key listed after the consistency slack is never adopted; the user stays blocked: %v, %v (keys %v)", st, err, f.keys())
+		t.Fatalf("a key listed after the consistency slack is never adopted; the user stays blocked: %v, %v (keys %v)", st, err, f.keys())
 	}
 }
 
@@ -518,7 +518,7 @@ func TestRegressLateUseHoldsRetirement(t *testing.T) {
 			t.Fatal(err)
 		}
 		if f.keys()[f.old.ID] != "Active" {
-			t.Skipf("BUG: old key retired %v after a use IAM did not show yet (lag %v < LastUseLag): %v",
+			t.Fatalf("old key retired %v after a use IAM did not show yet (lag %v < LastUseLag): %v",
 				5*time.Minute, lag, st2)
 		}
 		rgNoRetireUntil(t, f, r, stored.Add(time.Hour+55*time.Minute+2*time.Hour), st)
@@ -797,7 +797,7 @@ func TestRegressListingLagKeepsEvidence(t *testing.T) {
 	st, err := r.Rotate(ctx, f.user, f.store)
 	t.Logf("rotate with a 30s listing lag: %v, %v", st, err)
 	if len(f.srv.Keys(f.user)) == 2 && rgState(f) == "" {
-		t.Skipf("BUG: the new key exists but the state tag was cleared (evidence dropped): %v, keys %v", st, f.keys())
+		t.Fatalf("the new key exists but the state tag was cleared (evidence dropped): %v, keys %v", st, f.keys())
 	}
 	f.clock.Advance(time.Minute)
 	st = rgReconcileUntil(t, f, r, rotate.PhaseOverlapping, time.Minute, 20)
@@ -824,7 +824,7 @@ func TestRegressListingLagCreatedRecordKept(t *testing.T) {
 	st, err := f.rotator(rotate.Policy{}).Reconcile(ctx, f.user, f.store)
 	t.Logf("reconcile while the key is not listed: %v, %v", st, err)
 	if rgState(f) != rec {
-		t.Skipf("BUG: record of new key %s (which exists, unlisted) dropped: state %q, keys %v", k.ID, rgState(f), f.keys())
+		t.Fatalf("record of new key %s (which exists, unlisted) dropped: state %q, keys %v", k.ID, rgState(f), f.keys())
 	}
 	f.clock.Advance(time.Minute)
 	st, err = f.rotator(rotate.Policy{}).Reconcile(ctx, f.user, f.store)
@@ -895,7 +895,7 @@ func TestRegressTornObservationLoser(t *testing.T) {
 	}
 	st, err := rgRotatorOn(t, f, c).Rotate(ctx, f.user, f.store)
 	if errors.Is(err, rotate.ErrBlocked) {
-		t.Skipf("BUG: a loser whose GetUser predates the winner's begin gets ErrBlocked: %v, %v", st, err)
+		t.Fatalf("a loser whose GetUser predates the winner's begin gets ErrBlocked: %v, %v", st, err)
 	}
 	if !errors.Is(err, rotate.ErrRotationInProgress) && err != nil {
 		t.Fatalf("loser: %v, %v", st, err)
