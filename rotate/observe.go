@@ -35,7 +35,7 @@ type world struct {
 	// for an existing key and AccessDenied for a missing one), so that a
 	// listing that lags is never taken for a deletion.
 	probed map[string]bool
-	loader  bool  // the store can load a key back (implements Loader)
+	loader bool // the store can load a key back (implements Loader)
 }
 
 // key returns the user's key with that ID.
