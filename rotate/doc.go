@@ -92,7 +92,11 @@
 //
 // IAM may list a new key late and show a use late. A rotation that may have
 // created a key keeps its record until the key is listed or its lease and a
-// further consistency margin have passed, so one listing that misses the key
-// never drops the evidence; last-use data is trusted only after
-// [Policy.LastUseLag].
+// further consistency margin have passed; when CreateAccessKey is refused
+// for the two-key limit while IAM lists one key, the record says so, and the
+// hidden key is adopted whenever IAM lists it. A recorded new key that the
+// listing misses is asked about directly (GetAccessKeyLastUsed answers for
+// an existing key, AccessDenied for a missing one), so one listing that
+// misses a key never drops the evidence. Last-use data is trusted only up
+// to [Policy.LastUseLag] ago.
 package rotate
