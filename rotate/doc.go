@@ -26,14 +26,15 @@
 // In overlapping both keys are active. With [ReadOnce] consumers (the
 // default) the old key is deactivated only when the new key shows a use after
 // the store took it that is not the verifier's own, and the old key has not
-// been used for [Policy.Quiet], which must exceed IAM's last-use lag; a
-// consumer that read the old key at start and keeps using it holds the
-// rotation there, with a Status that says so, for as long as it runs. With
+// been used for [Policy.Quiet] (counted up to [Policy.LastUseLag] ago, since
+// IAM shows a use late); a consumer that read the old key at start and keeps
+// using it holds the rotation there, with a Status that says so, for as long as it runs. With
 // [ReadEveryUse] the old key retires once [Policy.LastUseLag] has passed
 // since the store took the new key with no use of the old one. The retired
 // key is deleted [Policy.DeleteAfter] after its recorded retirement; should
 // the new key vanish or go inactive, or the store go back to the old key,
-// the old key is reactivated at once.
+// the old key is reactivated at once, and an old key found active again
+// starts its quiet window anew.
 //
 // # Stores
 //
