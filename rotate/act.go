@@ -235,8 +235,12 @@ func (s *session) markUnlisted(ctx context.Context, w *world) {
 	if err != nil || tag != s.lastWritten || w.rec == nil {
 		return // the record moved on: whoever moved it saw more
 	}
+	now, err := s.clock.now()
+	if err != nil {
+		return
+	}
 	rec := *w.rec
-	rec.Unlisted = true
+	rec.Refused = now
 	if err := s.writeRecord(ctx, rec); err != nil {
 		s.warn(fmt.Sprintf("recording that IAM counts a key it does not list: %v", err))
 	}

@@ -108,12 +108,18 @@ func (w *world) unlisted(id string, lease time.Duration, v view) (maybe bool, ne
 	if v.gone[id] {
 		return false, time.Time{}
 	}
-	if exists, ok := w.probed[id]; ok {
-		return exists, time.Time{}
+	if w.probed[id] {
+		// IAM said it exists. (An AccessDenied is no proof of the
+		// opposite: it also means a missing permission.)
+		return true, time.Time{}
 	}
 	at := listedBy(*w.rec, lease)
 	return w.now.Before(at), at
 }
+
+// refusedWait bounds how long a rotation waits for IAM to list a key that
+// it counted against the two-key limit but did not list.
+const refusedWait = time.Hour
 
 // listedBy is the IAM time by which IAM lists the rotation's new key if it
 // exists: the end of the lease plus the consistency margin. Before it, a
@@ -274,10 +280,8 @@ func decideCreating(w *world, v view) decision {
 	// this attempt's: its creator crashed or lost the record. Keep it as
 	// evidence before anything else. IAM may list a key late, so a key
 	// created up to consistencySlack before that listing counts too.
-	// With Unlisted, IAM has shown that a key it did not list existed; that
-	// key, whenever IAM lists it, is the one a crashed attempt made.
 	for _, k := range w.keys {
-		if k.ID != r.Old && (r.Unlisted || !k.Created.Before(r.Begun.Add(-consistencySlack))) {
+		if k.ID != r.Old && !k.Created.Before(r.Begun.Add(-consistencySlack)) {
 			r.Phase, r.New = phaseCreated, k.ID
 			return write(StepAdopt, k.ID, r, PhaseCreated)
 		}
@@ -288,8 +292,10 @@ func decideCreating(w *world, v view) decision {
 	if w.now.Before(r.Lease) {
 		return inProgress(PhaseCreating, fmt.Sprintf("another process is creating the new key (lease until %s)", stamp(r.Lease)), r.Lease)
 	}
-	if r.Unlisted {
-		return inProgress(PhaseCreating, "IAM counts a second key it does not list yet; waiting for it to be listed", time.Time{})
+	if at := r.Refused.Add(refusedWait); !r.Refused.IsZero() && w.now.Before(at) {
+		// IAM refused a second key while listing one: it counts a key it
+		// does not list yet. Wait for the listing, within a bound.
+		return inProgress(PhaseCreating, fmt.Sprintf("IAM counts a second key it does not list yet; waiting for it to be listed, until %s", stamp(at)), at)
 	}
 	if settled := r.Lease.Add(consistencySlack); w.now.Before(settled) {
 		return inProgress(PhaseCreating, fmt.Sprintf("a crashed attempt may have created a key IAM does not list yet; waiting until %s", stamp(settled)), settled)

@@ -94,10 +94,14 @@
 // IAM may list a new key late and show a use late. A rotation that may have
 // created a key keeps its record until the key is listed or its lease and a
 // further consistency margin have passed; when CreateAccessKey is refused
-// for the two-key limit while IAM lists one key, the record says so, and the
-// hidden key is adopted whenever IAM lists it. A recorded new key that the
-// listing misses is asked about directly (GetAccessKeyLastUsed answers for
-// an existing key, AccessDenied for a missing one), so one listing that
-// misses a key never drops the evidence. Last-use data is trusted only up
-// to [Policy.LastUseLag] ago.
+// for the two-key limit while IAM lists one key, the record says when, and
+// the rotation waits up to an hour for IAM to list the hidden key. A
+// recorded new key that the listing misses is asked about directly
+// (GetAccessKeyLastUsed answers for an existing key); while IAM says it
+// exists, or within the margin, the record stays, so one listing that
+// misses a key never drops the evidence. (An AccessDenied is not taken as
+// proof that the key is gone: it also means a missing permission.) Only a
+// key created from the consistency margin before the rotation began is
+// taken for its new key. Last-use data is trusted only up to
+// [Policy.LastUseLag] ago.
 package rotate

@@ -54,7 +54,7 @@ type record struct {
 	Retired  time.Time // IAM time the old key was deactivated
 	Since    time.Time // IAM time the old key was found active again after its retirement: quiet counts from here
 	Retirer  bool      // this rotation deactivated the old key (a rollback reactivates only then)
-	Unlisted bool      // IAM refused a second key while listing only the old one: a key it does not list yet exists
+	Refused  time.Time // IAM time it refused a second key while listing only the old one: a key it does not list yet exists
 }
 
 func newAttemptID() string {
@@ -94,9 +94,7 @@ func (r record) encode() (string, error) {
 	if r.Retirer {
 		field("retirer", "1")
 	}
-	if r.Unlisted {
-		field("unlisted", "1")
-	}
+	field("refused", at(r.Refused))
 	s := b.String()
 	if len(s) > iammodel.MaxTagValue {
 		return "", fmt.Errorf("the rotation's state (%d characters) exceeds IAM's %d-character tag value", len(s), iammodel.MaxTagValue)
@@ -145,8 +143,8 @@ func parseRecord(v string) (record, error) {
 			at(&r.Since)
 		case "retirer":
 			r.Retirer = val == "1"
-		case "unlisted":
-			r.Unlisted = val == "1"
+		case "refused":
+			at(&r.Refused)
 		default:
 			// A field from a newer version is kept out of decisions, not
 			// an error: the record's known fields still hold.
