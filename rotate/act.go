@@ -330,11 +330,7 @@ func (s *session) deleteKey(ctx context.Context, step Step, keyID string) error 
 // writeRecord writes the state tag. A record past its stored phase carries
 // no lease: the lease of a claim ends with the step it was taken for.
 func (s *session) writeRecord(ctx context.Context, rec record) error {
-	switch rec.Phase {
-	case phaseCreating, phaseCreated, phaseStored:
-	default:
-		rec.Owner, rec.Lease = "", time.Time{}
-	}
+	rec = rec.forPhase()
 	v, err := rec.encode()
 	if err != nil {
 		return err

@@ -282,7 +282,7 @@ func decideCreating(w *world, v view) decision {
 	// created up to consistencySlack before that listing counts too.
 	for _, k := range w.keys {
 		if k.ID != r.Old && !k.Created.Before(r.Begun.Add(-consistencySlack)) {
-			r.Phase, r.New = phaseCreated, k.ID
+			r.Phase, r.New, r.Refused = phaseCreated, k.ID, time.Time{}
 			return write(StepAdopt, k.ID, r, PhaseCreated)
 		}
 	}

@@ -63,6 +63,28 @@ func newAttemptID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// forPhase returns the record with only the fields its phase uses, which
+// keeps its value within IAM's 256 characters (a claim adds an owner and a
+// lease for its step on top): the lease while the new key is created,
+// stored and verified; the refusal while creating; the renewed quiet start
+// from stored to overlapping; the retirement from retired on.
+func (r record) forPhase() record {
+	z := time.Time{}
+	switch r.Phase {
+	case phaseCreating:
+		r.New, r.Stored, r.Verified, r.Retired, r.Since, r.Retirer = "", z, z, z, z, false
+	case phaseCreated:
+		r.Stored, r.Verified, r.Retired, r.Since, r.Retirer, r.Refused = z, z, z, z, false, z
+	case phaseStored:
+		r.Verified, r.Retired, r.Retirer, r.Refused = z, z, false, z
+	case phaseVerified:
+		r.Owner, r.Lease, r.Retired, r.Retirer, r.Refused = "", z, z, false, z
+	case phaseRetired, phaseRollback:
+		r.Owner, r.Lease, r.Since, r.Refused = "", z, z, z
+	}
+	return r
+}
+
 // encode formats the record as the state tag's value. It fails when the value
 // would not fit IAM's tag value limit (only with key IDs far longer than
 // AWS's 20 characters).
@@ -97,7 +119,8 @@ func (r record) encode() (string, error) {
 	field("refused", at(r.Refused))
 	s := b.String()
 	if len(s) > iammodel.MaxTagValue {
-		return "", fmt.Errorf("the rotation's state (%d characters) exceeds IAM's %d-character tag value", len(s), iammodel.MaxTagValue)
+		// Invalid input: only key IDs far longer than AWS's make it so.
+		return "", invalid("rotation state", fmt.Sprintf("%d characters exceed IAM's %d-character tag value", len(s), iammodel.MaxTagValue))
 	}
 	return s, nil
 }

@@ -137,6 +137,21 @@ func TestParseRecordTolerates(t *testing.T) {
 // TestRecordLengthLimit: a record with AWS-sized key IDs fits IAM's
 // 256-character tag value even with every field set; one that would not fit is
 // refused by encode rather than cut.
+// Every phase's record, with every field it may carry (a claim's owner and
+// lease on top), fits IAM's tag value with AWS's 20-character key IDs.
+func TestRecordFitsInEveryPhase(t *testing.T) {
+	for _, ph := range []phase{phaseCreating, phaseCreated, phaseStored, phaseVerified, phaseRetired, phaseRollback} {
+		r := record{ID: "a1b2c3d4", Phase: ph, Old: dtOld, New: dtNew, Begun: dtT0, Lease: dtT0, Stored: dtT0,
+			Verified: dtT0, Retired: dtT0, Since: dtT0, Refused: dtT0, Retirer: true}
+		r = r.forPhase()
+		r.Owner, r.Lease = "0a1b2c3d", dtT0 // a claim
+		v, err := r.encode()
+		if err != nil || len(v) > iammodel.MaxTagValue {
+			t.Errorf("phase %s: %d characters, %v", ph, len(v), err)
+		}
+	}
+}
+
 func TestRecordLengthLimit(t *testing.T) {
 	full := dtRetired() // every field a retired record can hold (Since is cleared on retirement)
 	full.Begun, full.Lease, full.Owner = dtT0, dtT0.Add(dtLease), "0a1b2c3d"
