@@ -26,7 +26,6 @@ func (s *session) perform(ctx context.Context, w *world, d decision) error {
 		if d.step == StepBegin {
 			s.view.intent = d.rec.ID
 			s.leaseStart = s.r.clock.Now()
-			s.holdsLease = true
 		}
 		s.did(d.step, d.key)
 		return nil
@@ -92,8 +91,7 @@ func (s *session) create(ctx context.Context, w *world) error {
 // the store said plainly that it took the key or did not.
 func (s *session) storeKey(ctx context.Context, w *world) error {
 	key := *s.view.held
-	deadline := s.leaseStart.Add(s.r.lease / 2)
-	sctx, cancel := context.WithTimeout(ctx, max(deadline.Sub(s.r.clock.Now()), 0))
+	sctx, cancel := context.WithTimeout(ctx, s.leaseLeft())
 	err := callStore(sctx, func(ctx context.Context) error { return s.store.Put(ctx, key) })
 	cancel()
 	s.did(StepStore, key.ID)
@@ -150,7 +148,7 @@ func (s *session) verify(ctx context.Context, w *world) error {
 	rec := *w.rec
 	// The store's and the verifier's calls end within this call's share
 	// of the lease, as Put's do.
-	ctx, cancel := context.WithTimeout(ctx, max(s.leaseStart.Add(s.r.lease/2).Sub(s.r.clock.Now()), 0))
+	ctx, cancel := context.WithTimeout(ctx, s.leaseLeft())
 	defer cancel()
 	var key iamkeys.NewKey
 	switch {
@@ -176,7 +174,7 @@ func (s *session) verify(ctx context.Context, w *world) error {
 			return s.fail(key.ID, err)
 		}
 	}
-	if s.r.clock.Now().Sub(s.leaseStart) > s.r.lease/2 {
+	if s.leaseSpent() {
 		// Others may take the lease from now on: do not promote.
 		return s.fail(key.ID, fmt.Errorf("%w: this call's lease ran out before the new key could be promoted", ErrRotationInProgress))
 	}
@@ -207,7 +205,7 @@ func (s *session) verify(ctx context.Context, w *world) error {
 				return s.fail(key.ID, fmt.Errorf("promoting new key %s in the store: %w", key.ID, err))
 			}
 		}
-		if s.r.clock.Now().Sub(s.leaseStart) > s.r.lease/2 {
+		if s.leaseSpent() {
 			// Promote outlived this call's share of the lease, against
 			// the Stager contract: another process may have deleted the
 			// new key meanwhile.

@@ -284,13 +284,13 @@ func (s *session) lastUsed(ctx context.Context, keyID string) (iamkeys.LastUse, 
 }
 
 // holding reads the store back, recovering a panic as "cannot tell".
-func (s *session) holding(ctx context.Context) (h Holding, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			h, err = Holding{}, errors.New("the store's Holding panicked")
-		}
-	}()
-	h, err = s.store.Holding(ctx)
+func (s *session) holding(ctx context.Context) (Holding, error) {
+	var h Holding
+	err := callStore(ctx, func(ctx context.Context) error {
+		var err error
+		h, err = s.store.Holding(ctx)
+		return err
+	})
 	if err != nil {
 		return Holding{}, fmt.Errorf("reading the store back: %w", err)
 	}

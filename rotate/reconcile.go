@@ -34,7 +34,6 @@ type session struct {
 	readAt      time.Time // local time of the read the next write is based on; zero if none
 	lateWrite   bool      // a write landed later than the settle bound allows
 	confirmed   string    // the state tag as this call claimed it and read it back
-	claimedAt   time.Time // local time of that read
 }
 
 // Reconcile reads user's keys, the rotation's state tag and what store holds,
@@ -137,7 +136,7 @@ func (r *Rotator) run(ctx context.Context, op, user string, store Store, v view)
 		}
 	}()
 	for range maxSteps {
-		if s.view.held != nil && r.clock.Now().Sub(s.leaseStart) > r.lease/2 {
+		if s.view.held != nil && s.leaseSpent() {
 			s.view.late = true
 		}
 		w, err := s.observe(ctx)
@@ -244,7 +243,7 @@ func (s *session) guard(w *world, d decision) guard {
 		if w.rec == nil {
 			return guardRecheck
 		}
-		if s.confirmed == w.tag && s.r.clock.Now().Sub(s.claimedAt) < s.r.lease/2 {
+		if s.confirmed == w.tag && !s.leaseSpent() {
 			return guardNone // this call's claim still holds
 		}
 		return guardClaim
@@ -292,9 +291,20 @@ func (s *session) claim(ctx context.Context, w *world) (bool, error) {
 		return false, err
 	}
 	w.rec, w.tag = &rec, v
-	s.confirmed, s.claimedAt, s.leaseStart = v, s.r.clock.Now(), s.r.clock.Now()
+	s.confirmed, s.leaseStart = v, s.r.clock.Now()
 	s.holdsLease = true
 	return true, nil
+}
+
+// leaseSpent reports whether this call's share of its lease (half of it,
+// from when it recorded its intent or confirmed its claim, on its own clock)
+// has run out: from then on others may take the lease.
+func (s *session) leaseSpent() bool { return s.leaseLeft() < 0 }
+
+// leaseLeft is what is left of that share; the store's and the verifier's
+// calls get no more.
+func (s *session) leaseLeft() time.Duration {
+	return s.leaseStart.Add(s.r.lease / 2).Sub(s.r.clock.Now())
 }
 
 // release gives up the lease this call holds, if any, when the call ends,
