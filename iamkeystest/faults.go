@@ -60,7 +60,7 @@ func (s *Server) takeFault(action string) fault {
 }
 
 // failAmbiguously ends a request whose change was applied.
-func (s *Server) failAmbiguously(w http.ResponseWriter, mode AmbiguousMode, namespace, requestID string) {
+func (s *Server) failAmbiguously(w http.ResponseWriter, mode AmbiguousMode, p protocol, requestID string) {
 	if mode == DropConnection {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
@@ -70,7 +70,7 @@ func (s *Server) failAmbiguously(w http.ResponseWriter, mode AmbiguousMode, name
 		}
 	}
 	s.setDate(w)
-	writeError(w, namespace, requestID, newError(iamerr.InternalFailure, internalMessage))
+	p.writeError(w, requestID, p.translate(newError(iamerr.InternalFailure, internalMessage)))
 }
 
 const internalMessage = "We encountered an internal error. Please try again."

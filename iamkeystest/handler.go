@@ -48,8 +48,9 @@ var stsOps = map[string]opFunc{
 // maxBody bounds the request body the server reads.
 const maxBody = 1 << 22
 
-// ServeHTTP answers one Query-protocol request. The service (IAM or STS) is
-// chosen by the signing service in the SigV4 credential scope.
+// ServeHTTP answers one request. The service, and with it the protocol
+// (Query for IAM and STS, JSON 1.1 for Secrets Manager and SSM), is chosen by
+// the signing service in the SigV4 credential scope, as AWS routes by host.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arrived := time.Now()
 	c := &call{requestID: newRequestID()}
@@ -59,17 +60,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, iamNamespace, c.requestID, newError(iamerr.InvalidInput, "Could not read the request body."))
 		return
 	}
+	c.body = body
 	c.form = parseForm(r, body)
 	c.action = c.form.Get("Action")
 	c.auth = parseAuthorization(r.Header.Get("Authorization"))
-
-	namespace, version, ops := iamNamespace, iamVersion, iamOps
-	if c.auth.service == "sts" {
-		namespace, version, ops = stsNamespace, stsVersion, stsOps
-	}
+	p := protocolFor(c.auth.service)
+	op, opErr := p.operation(r, c)
 	fail := func(e *apiError) {
 		s.setDate(w)
-		writeError(w, namespace, c.requestID, e)
+		p.writeError(w, c.requestID, p.translate(e))
 	}
 
 	s.mu.Lock()
@@ -92,14 +91,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.deliver(c)
-	op, ok := ops[c.action]
-	if !ok || c.form.Get("Version") != version {
-		fail(newError(iamerr.InvalidAction, "Could not find operation "+c.action+" for version "+c.form.Get("Version")))
+	if opErr != nil {
+		fail(opErr)
 		return
 	}
 	f := s.takeFault(c.action)
 	if f.code != "" {
-		fail(newError(f.code, s.faultMessage(f.code, c)))
+		fail(newError(f.code, p.faultMessage(s, f.code, c)))
 		return
 	}
 
@@ -109,7 +107,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.deliver(c) // the hook sees the change even if the answer is then lost
 
 	if f.ambiguous {
-		s.failAmbiguously(w, f.mode, namespace, c.requestID)
+		s.failAmbiguously(w, f.mode, p, c.requestID)
 		return
 	}
 	if e != nil {
@@ -117,7 +115,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setDate(w)
-	writeResult(w, namespace, c.requestID, c.action, result)
+	p.writeResult(w, c, result)
 }
 
 // parseForm merges the URL query and an urlencoded POST body. Values from the

@@ -40,6 +40,7 @@ type call struct {
 	requestID string
 	action    string
 	form      url.Values
+	body      []byte // the raw body, for JSON services
 	auth      authInfo
 	caller    *accessKey // the verified signing key; nil before auth
 	events    []Event    // made by the request, not yet passed to the hook
