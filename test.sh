@@ -3,7 +3,9 @@
 # staticcheck, tidy modules, generated mocks up to date, the race-enabled test
 # suite, the benchmarks once each, the rotate package's simulation without
 # -race, the integration suite against cmd/iamfake as an external endpoint, the
-# examples/ main job end to end, and the AWS CLI v2 against cmd/iamfake.
+# examples/ main job end to end, the AWS CLI v2 against cmd/iamfake (one
+# script per service, .ci/awscli-*.sh), and vet and the tests again on the
+# declared floor, Go 1.24.
 # Tools come from the Go module proxy, pinned in tools/go.mod.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,8 +24,9 @@ go vet ./...
 step "staticcheck"
 go tool -modfile=tools/go.mod staticcheck ./...
 
-step "go mod tidy"
+step "go mod tidy (the module and tools/go.mod)"
 go mod tidy -diff
+(cd tools && go mod tidy -diff)
 
 step "generated mocks up to date"
 before=$(mktemp -d)
@@ -69,9 +72,15 @@ if [ -d examples/accesskeys ]; then
 	go run ./examples/accesskeys
 fi
 
-if [ -x .ci/awscli-check.sh ]; then
-	step "AWS CLI v2 against cmd/iamfake"
-	.ci/awscli-check.sh
-fi
+for check in .ci/awscli-*.sh; do
+	[ -x "$check" ] || continue
+	step "AWS CLI v2 against cmd/iamfake: $check"
+	"$check"
+done
+
+step "vet and tests on the declared floor, Go 1.24 (the toolchain comes from the module proxy)"
+# The simulation runs fewer seeds here: the full count ran above.
+GOTOOLCHAIN=go1.24.0 go vet ./...
+GOTOOLCHAIN=go1.24.0 ROTATE_SIM_SEEDS=200 go test -count=1 ./...
 
 step "all checks passed"
