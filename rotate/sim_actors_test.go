@@ -228,7 +228,7 @@ func (w *simWorld) opUntag() string {
 	if _, ok := u.Tags[rotate.StateTag]; !ok || w.op.garbled {
 		return "no state tag to remove (or his own garbage pending)"
 	}
-	if len(keys) != 1 || keys[0].Status != "Active" || keys[0].ID != w.mem.Current().ID {
+	if len(keys) != 1 || keys[0].Status != "Active" || keys[0].ID != w.back.current().ID {
 		return "leaves the state tag: a second key or the store's key not active"
 	}
 	w.opCall(w.console.UntagUser(context.Background(), &iam.UntagUserInput{UserName: &w.user, TagKeys: []string{rotate.StateTag}}))

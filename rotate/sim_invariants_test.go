@@ -4,7 +4,6 @@ package rotate_test
 // "store-key-kept", at the moment of every change, in the event hook).
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -77,7 +76,7 @@ func (w *simWorld) judgeCutOff(c *simConsumer, id string, now time.Time) string 
 // invStoreKeyUsable: the store's current key is always an existing active
 // key, unless the operator deactivated it.
 func (w *simWorld) invStoreKeyUsable() {
-	cur := w.mem.Current().ID
+	cur := w.back.current().ID
 	k, ok := w.srv.Key(cur)
 	if ok && k.Status == "Active" {
 		return
@@ -102,7 +101,7 @@ func (w *simWorld) invKeysAccounted() {
 	}
 	u, _ := w.srv.User(w.user)
 	tag := u.Tags[rotate.StateTag]
-	h, _ := w.mem.Holding(context.Background())
+	h := w.back.holding()
 	w.mu.Lock()
 	created := w.creates[w.attempt]
 	w.mu.Unlock()
@@ -159,7 +158,7 @@ func (w *simWorld) finished() bool {
 	keys := w.srv.Keys(w.user)
 	u, _ := w.srv.User(w.user)
 	_, tagged := u.Tags[rotate.StateTag]
-	return len(keys) == 1 && keys[0].Status == "Active" && keys[0].ID == w.mem.Current().ID && !tagged
+	return len(keys) == 1 && keys[0].Status == "Active" && keys[0].ID == w.back.current().ID && !tagged
 }
 
 func simContains(s []string, v string) bool {

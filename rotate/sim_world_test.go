@@ -25,7 +25,6 @@ import (
 	"github.com/iamkeys/iamkeys"
 	"github.com/iamkeys/iamkeys/iamkeystest"
 	"github.com/iamkeys/iamkeys/rotate"
-	"github.com/iamkeys/iamkeys/store/memstore"
 )
 
 // The policy every simulated process runs: small windows so that a rotation
@@ -89,9 +88,7 @@ type simWorld struct {
 	console    *iam.Client // the operator's
 	stsBase    aws.Config  // consumers' base config: one HTTP client per world
 	user       string
-	mem        *memstore.Store
-	staging    bool
-	loader     bool
+	back       simBackend
 	verify     bool // processes verify with an STSVerifier
 	lastUseLag time.Duration
 	policy     rotate.Policy
@@ -168,14 +165,10 @@ func newSimWorld(seed uint64) *simWorld {
 		LastUseLag:  simLastUseLag,
 		DeleteAfter: simDeleteAfter,
 	}
-	w.staging = w.rng.IntN(3) == 0
-	w.loader = w.staging || w.rng.IntN(2) == 0
+	staging := w.rng.IntN(3) == 0
+	loader := staging || w.rng.IntN(2) == 0
 	w.verify = w.rng.IntN(3) != 0
-	if w.staging {
-		w.mem = memstore.NewStaging().Store
-	} else {
-		w.mem = memstore.New()
-	}
+	w.back = newMemBackend(staging, loader)
 
 	if _, err := w.srv.AddUser(w.user); err != nil {
 		panic(err)
@@ -188,7 +181,7 @@ func newSimWorld(seed uint64) *simWorld {
 	if err != nil {
 		panic(err)
 	}
-	w.mem.Set(iamkeys.NewKey{Key: iamkeys.Key{ID: k.ID, UserName: w.user}, Secret: iamkeys.NewSecret(k.Secret)})
+	w.back.set(iamkeys.NewKey{Key: iamkeys.Key{ID: k.ID, UserName: w.user}, Secret: iamkeys.NewSecret(k.Secret)})
 
 	for i := range 2 + w.rng.IntN(2) {
 		p := &simProc{w: w, name: fmt.Sprintf("p%d", i+1), off: time.Duration(w.rng.IntN(121)-60) * time.Minute}
@@ -204,7 +197,7 @@ func newSimWorld(seed uint64) *simWorld {
 	w.op.deactivated = map[string]bool{}
 	w.actors = simActors(w)
 	w.logf("setup: seed=%d policy={MaxAge:%v Consumers:%v} store=%s verifier=%v lastUseLag=%v listingLag=%v procs=%s consumers=%s",
-		seed, w.policy.MaxAge, w.policy.Consumers, w.storeKind(), w.verify, lastUseLag, listingLag, w.procNames(), w.consumerNames())
+		seed, w.policy.MaxAge, w.policy.Consumers, w.back.name(), w.verify, lastUseLag, listingLag, w.procNames(), w.consumerNames())
 	w.logf("        %s", w.snapshot())
 	return w
 }
@@ -212,16 +205,6 @@ func newSimWorld(seed uint64) *simWorld {
 func (w *simWorld) close() { w.srv.Close() }
 
 func simNoRetry(o *iam.Options) { o.Retryer = aws.NopRetryer{} }
-
-func (w *simWorld) storeKind() string {
-	switch {
-	case w.staging:
-		return "staging+loader"
-	case w.loader:
-		return "loader"
-	}
-	return "plain"
-}
 
 func (w *simWorld) procNames() string {
 	var s []string
@@ -263,11 +246,11 @@ func (p *simProc) start() {
 		panic(err)
 	}
 	p.rot = r
-	base := &simStore{p: p}
+	base := &simStore{p: p, inner: w.back.store(p)}
 	switch {
-	case w.staging:
+	case w.back.staging():
 		p.store = simStagingStore{base}
-	case w.loader:
+	case w.back.loader():
 		p.store = simLoaderStore{base}
 	default:
 		p.store = base
@@ -327,7 +310,7 @@ func (w *simWorld) checkNotStoreKey(actor, what, key string) {
 	if actor == "operator" {
 		return
 	}
-	if cur := w.mem.Current().ID; cur == key {
+	if cur := w.back.current().ID; cur == key {
 		w.hookErrs = append(w.hookErrs, fmt.Sprintf("store-key-kept: %s %s key %s, which the store holds as current", actor, what, key))
 	}
 }
@@ -391,7 +374,8 @@ type simPlan struct {
 // throttling, which the NopRetryer surfaces at once), apply and then lose
 // the answer (dropped connection, 500), crash the process before the call
 // is sent or after it applied, or let another process act right before or
-// after it. Store calls: memstore's faults, a Holding that cannot tell, and
+// after it. Store calls: fail before or after applying (simStoreFault), a
+// Holding that cannot tell, and
 // another process acting inside Put while time passes.
 var (
 	simIAMPlans   = []string{"fail", "throttle", "drop", "500", "crash-before", "crash-after", "nest-before", "nest-after"}
@@ -493,12 +477,15 @@ func (c *simClient) DeleteAccessKey(ctx context.Context, in *iam.DeleteAccessKey
 	return simDo(c, "DeleteAccessKey", func() (*iam.DeleteAccessKeyOutput, error) { return c.c.DeleteAccessKey(ctx, in, o...) })
 }
 
-// simStore is a process's handle on the one store all processes share.
-// The plan injects memstore's own faults into the call it picks, makes
+// simStore is a process's handle on the one backend all processes share.
+// The plan injects faults into the call it picks (simStoreFault), makes
 // Holding unable to tell, or runs another process inside Put while the fake
 // clock moves (within the lease: WithLease's contract says the lease exceeds
 // the store's time).
-type simStore struct{ p *simProc }
+type simStore struct {
+	p     *simProc
+	inner rotate.Store
+}
 
 type simLoaderStore struct{ *simStore }
 
@@ -510,25 +497,11 @@ var (
 	_ rotate.Loader = simStagingStore{}
 )
 
-var simMemFaults = map[string]memstore.Fault{
-	"fail-before": memstore.FailBefore, "fail-unsure": memstore.FailBeforeUnsure,
-	"fail-after": memstore.FailAfter, "panic-after": memstore.PanicAfter,
-}
-
-// arm queues the memstore fault of kind, if it is one, right before the call
-// that takes it.
-func (s *simStore) arm(method, kind string) {
-	if f, ok := simMemFaults[kind]; ok {
-		s.p.w.mem.FailNext(method, f)
-	}
-}
-
 func (s *simStore) Put(ctx context.Context, key iamkeys.NewKey) error {
 	w := s.p.w
 	kind := w.next("Put", true)
 	if kind != "nest-inside" {
-		s.arm("Put", kind)
-		return w.mem.Put(ctx, key)
+		return simStoreFault("Put", kind, func() error { return s.inner.Put(ctx, key) })
 	}
 	// Time passes inside the store while another process acts. The
 	// write lands within the creator's deadline (lease/2 after it
@@ -540,7 +513,7 @@ func (s *simStore) Put(ctx context.Context, key iamkeys.NewKey) error {
 		budget = time.Until(dl)
 	}
 	if budget <= time.Second {
-		return w.mem.Put(ctx, key)
+		return s.inner.Put(ctx, key)
 	}
 	apply := w.rng.IntN(3) // 0: before the other acts, 1: after, 2: never
 	x := time.Duration(w.rng.Int64N(int64(budget)))
@@ -550,14 +523,14 @@ func (s *simStore) Put(ctx context.Context, key iamkeys.NewKey) error {
 	}
 	var err error
 	if apply == 0 {
-		err = w.mem.Put(ctx, key)
+		err = s.inner.Put(ctx, key)
 	}
 	w.logf("      inside %s's Put of %s: +%v, another process acts (write %s)", s.p.name, key.ID, x.Round(time.Second),
 		[]string{"applied first", "applies after", "never applies"}[apply])
 	w.advance(x)
 	w.nested(s.p)
 	if apply == 1 {
-		err = w.mem.Put(ctx, key)
+		err = s.inner.Put(ctx, key)
 	}
 	if overrun > 0 {
 		w.logf("      %s's Put overruns its deadline by %v", s.p.name, overrun.Round(time.Second))
@@ -573,22 +546,29 @@ func (s *simStore) Holding(ctx context.Context) (rotate.Holding, error) {
 	if kind := s.p.w.next("Holding", true); kind == "fail-unsure" {
 		return rotate.Holding{}, errors.New("sim: the store cannot tell")
 	}
-	return s.p.w.mem.Holding(ctx)
+	return s.inner.Holding(ctx)
+}
+
+func (s *simStore) load(ctx context.Context, id string) (key iamkeys.NewKey, err error) {
+	err = simStoreFault("Load", s.p.w.next("Load", true), func() error {
+		key, err = s.inner.(rotate.Loader).Load(ctx, id)
+		return err
+	})
+	return key, err
 }
 
 func (s simLoaderStore) Load(ctx context.Context, id string) (iamkeys.NewKey, error) {
-	s.arm("Load", s.p.w.next("Load", true))
-	return s.p.w.mem.Load(ctx, id)
+	return s.load(ctx, id)
 }
 
 func (s simStagingStore) Load(ctx context.Context, id string) (iamkeys.NewKey, error) {
-	s.arm("Load", s.p.w.next("Load", true))
-	return s.p.w.mem.Load(ctx, id)
+	return s.load(ctx, id)
 }
 
 func (s simStagingStore) Promote(ctx context.Context, id string) error {
-	s.arm("Promote", s.p.w.next("Promote", true))
-	return memstore.Staging{Store: s.p.w.mem}.Promote(ctx, id)
+	return simStoreFault("Promote", s.p.w.next("Promote", true), func() error {
+		return s.inner.(rotate.Stager).Promote(ctx, id)
+	})
 }
 
 // simConsumer is a service that reads its key from the store: once at
@@ -629,7 +609,7 @@ func (c *simConsumer) lastUse() time.Time {
 func (c *simConsumer) keyWorks() (string, bool) {
 	id := c.key.ID
 	if c.everyUse {
-		id = c.w.mem.Current().ID
+		id = c.w.back.current().ID
 	}
 	k, ok := c.w.srv.Key(id)
 	return id, ok && k.Status == "Active"
@@ -637,7 +617,7 @@ func (c *simConsumer) keyWorks() (string, bool) {
 
 // restart re-reads the store.
 func (c *simConsumer) restart() {
-	c.key = c.w.mem.Current()
+	c.key = c.w.back.current()
 	c.readAt, c.lastOK = c.w.clock.Now(), time.Time{}
 	c.since = c.readAt
 }
@@ -649,7 +629,7 @@ func (c *simConsumer) use(tick bool) string {
 	w := c.w
 	k := c.key
 	if c.everyUse {
-		k = w.mem.Current()
+		k = w.back.current()
 	}
 	cfg := w.stsBase.Copy()
 	id, secret := k.ID, k.Secret.Reveal()
@@ -695,7 +675,7 @@ func (w *simWorld) snapshot() string {
 		}
 	}
 	sort.Strings(desc)
-	h, _ := w.mem.Holding(context.Background())
+	h := w.back.holding()
 	s := fmt.Sprintf("keys=[%s] tag=%q store=%s", strings.Join(ks, " "), simShortTag(tag), h.Current)
 	if h.Pending != "" {
 		s += "/pending " + h.Pending
