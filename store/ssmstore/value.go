@@ -1,0 +1,62 @@
+package ssmstore
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/iamkeys/iamkeys"
+)
+
+// The members of the parameter's value that the store reads and writes.
+const (
+	memberKeyID  = "AccessKeyId"
+	memberSecret = "SecretAccessKey"
+)
+
+// errNotCredentials is why a value cannot be read. It never quotes the value
+// (nor does it wrap a JSON error, which may quote a character of it).
+var errNotCredentials = errors.New("the value is not a JSON object with string members AccessKeyId and SecretAccessKey")
+
+// encode returns the value holding key: base's members, if base is a JSON
+// object, with AccessKeyId and SecretAccessKey set to key's.
+func encode(base string, key iamkeys.NewKey) (string, error) {
+	members := map[string]json.RawMessage{}
+	if err := json.Unmarshal([]byte(base), &members); err != nil || members == nil {
+		members = map[string]json.RawMessage{}
+	}
+	id, err := json.Marshal(key.ID)
+	if err != nil {
+		return "", err
+	}
+	secret, err := json.Marshal(key.Secret.Reveal())
+	if err != nil {
+		return "", errors.New("the secret cannot be encoded as JSON")
+	}
+	members[memberKeyID], members[memberSecret] = id, secret
+	b, err := json.Marshal(members)
+	if err != nil {
+		return "", errors.New("the value cannot be encoded as JSON")
+	}
+	return string(b), nil
+}
+
+// decode reads the key out of a value.
+func decode(value string) (iamkeys.NewKey, error) {
+	var v struct {
+		AccessKeyId     *string
+		SecretAccessKey *string
+	}
+	if err := json.Unmarshal([]byte(value), &v); err != nil || v.AccessKeyId == nil || v.SecretAccessKey == nil || *v.AccessKeyId == "" {
+		return iamkeys.NewKey{}, errNotCredentials
+	}
+	return iamkeys.NewKey{Key: iamkeys.Key{ID: *v.AccessKeyId}, Secret: iamkeys.NewSecret(*v.SecretAccessKey)}, nil
+}
+
+// keyID returns the access key ID a value holds, or "" if it holds none.
+func keyID(value string) string {
+	k, err := decode(value)
+	if err != nil {
+		return ""
+	}
+	return k.ID
+}
