@@ -46,6 +46,7 @@ import (
 	"github.com/iamkeys/iamkeys"
 	"github.com/iamkeys/iamkeys/iamkeystest"
 	"github.com/iamkeys/iamkeys/rotate"
+	"github.com/iamkeys/iamkeys/store/credfile"
 )
 
 func main() {
@@ -107,7 +108,7 @@ func (o options) job() rotate.Job {
 		PathPrefix:  o.pathPrefix,
 		Select:      func(name string) bool { return hasProfile(o.credentials, name) },
 		Match:       func(u iamkeys.User) bool { return u.Tags["rotation"] != "manual" },
-		StoreFor:    func(_ context.Context, user string) (rotate.Store, error) { return credFile{o.credentials, user}, nil },
+		StoreFor:    o.storeFor,
 		Concurrency: o.concurrency,
 		DryRun:      o.dryRun,
 	}
@@ -117,6 +118,16 @@ func (o options) job() rotate.Job {
 		}
 	}
 	return j
+}
+
+// storeFor returns the store of user's key: the user's profile in the
+// credentials file.
+func (o options) storeFor(_ context.Context, user string) (rotate.Store, error) {
+	st, err := credfile.New(o.credentials, user)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return st, nil
 }
 
 // runOnce runs the job once against AWS or the -endpoint, under the default
@@ -227,7 +238,7 @@ func simulate(o options, stdout io.Writer) error {
 			return fmt.Errorf("seeding the endpoint: %w", err)
 		}
 		if u.profile {
-			if err := writeCredentials(o.credentials, u.name, k.ID, k.Secret); err != nil {
+			if err := putKey(ctx, o.credentials, u.name, k.ID, k.Secret); err != nil {
 				return err
 			}
 			consumers[u.name] = &consumer{user: u.name, late: u.lateNights, keyID: k.ID, secret: k.Secret}
@@ -291,7 +302,7 @@ func simulate(o options, stdout io.Writer) error {
 // day restarts the consumer if the file changed c.late nights ago or more,
 // then makes one call with the key it holds.
 func (c *consumer) day(ctx context.Context, srv *iamkeystest.Server, path string, night int) error {
-	id, secret, err := readCredentials(path, c.user)
+	id, secret, err := readKey(ctx, path, c.user)
 	if err != nil {
 		return err
 	}
@@ -325,6 +336,39 @@ func printReport(w io.Writer, title string, rep rotate.Report) {
 			fmt.Fprintf(w, "    warning: %s\n", warn)
 		}
 	}
+}
+
+// hasProfile reports whether the credentials file at path has profile.
+func hasProfile(path, profile string) bool {
+	profiles, err := credfile.Profiles(path)
+	return err == nil && slices.Contains(profiles, profile)
+}
+
+// putKey writes a key into profile of the credentials file at path.
+func putKey(ctx context.Context, path, profile, keyID, secret string) error {
+	st, err := credfile.New(path, profile)
+	if err != nil {
+		return err
+	}
+	return st.Put(ctx, iamkeys.NewKey{Key: iamkeys.Key{ID: keyID}, Secret: iamkeys.NewSecret(secret)})
+}
+
+// readKey returns the key in profile of the credentials file at path, as
+// a consumer reads it; empty when the profile holds none.
+func readKey(ctx context.Context, path, profile string) (keyID, secret string, err error) {
+	st, err := credfile.New(path, profile)
+	if err != nil {
+		return "", "", err
+	}
+	h, err := st.Holding(ctx)
+	if err != nil || h.Current == "" {
+		return "", "", err
+	}
+	k, err := st.Load(ctx, h.Current)
+	if err != nil {
+		return "", "", err
+	}
+	return k.ID, k.Secret.Reveal(), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

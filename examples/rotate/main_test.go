@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,7 +81,7 @@ func TestRunAgainstEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "credentials")
-	if err := writeCredentials(path, "app", k.ID, k.Secret); err != nil {
+	if err := putKey(context.Background(), path, "app", k.ID, k.Secret); err != nil {
 		t.Fatal(err)
 	}
 
@@ -88,7 +89,7 @@ func TestRunAgainstEndpoint(t *testing.T) {
 	if code := run([]string{"-endpoint", srv.URL, "-users", "app", "-credentials", path, "-verify=false"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errOut.String(), out.String())
 	}
-	id, _, _ := readCredentials(path, "app")
+	id, _, _ := readKey(context.Background(), path, "app")
 	if keys := srv.Keys("app"); len(keys) != 2 || id == k.ID || id != keys[1].ID {
 		t.Errorf("keys %v, profile holds %s; want the new key in the profile, both keys active", keys, id)
 	}
@@ -109,7 +110,7 @@ func TestRunFailsClearly(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 	path := filepath.Join(t.TempDir(), "credentials")
-	if err := writeCredentials(path, "nobody", "AKIANOSUCHKEY0000001", "s"); err != nil {
+	if err := putKey(context.Background(), path, "nobody", "AKIANOSUCHKEY0000001", "s"); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
