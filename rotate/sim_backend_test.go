@@ -31,6 +31,14 @@ type simBackend interface {
 	loader() bool
 }
 
+// simSMStoreTenths and simCredfileTenths are the shares of seeds, in
+// tenths, whose store is Secrets Manager through smstore, and a shared
+// credentials file through credfile; the rest use memstore.
+const (
+	simSMStoreTenths  = 3
+	simCredfileTenths = 2
+)
+
 // memBackend is a memstore shared by every process.
 type memBackend struct {
 	mem  *memstore.Store

@@ -168,7 +168,14 @@ func newSimWorld(seed uint64) *simWorld {
 	staging := w.rng.IntN(3) == 0
 	loader := staging || w.rng.IntN(2) == 0
 	w.verify = w.rng.IntN(3) != 0
-	w.back = newMemBackend(staging, loader)
+	switch n := w.rng.IntN(10); {
+	case n < simSMStoreTenths:
+		w.back = newSMBackend(w)
+	case n < simSMStoreTenths+simCredfileTenths:
+		w.back = newCredfileBackend(w, staging)
+	default:
+		w.back = newMemBackend(staging, loader)
+	}
 
 	if _, err := w.srv.AddUser(w.user); err != nil {
 		panic(err)
@@ -202,7 +209,12 @@ func newSimWorld(seed uint64) *simWorld {
 	return w
 }
 
-func (w *simWorld) close() { w.srv.Close() }
+func (w *simWorld) close() {
+	w.srv.Close()
+	if c, ok := w.back.(interface{ close() }); ok {
+		c.close()
+	}
+}
 
 func simNoRetry(o *iam.Options) { o.Retryer = aws.NopRetryer{} }
 
