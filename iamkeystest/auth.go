@@ -51,7 +51,7 @@ func parseAuthorization(h string) authInfo {
 	return a
 }
 
-// Messages of the authentication errors (iam-reference §1.4).
+// Messages of the authentication errors (docs/iam-reference.md §1.4).
 const (
 	invalidTokenMessage = "The security token included in the request is invalid."
 	signatureMessage    = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
@@ -64,6 +64,9 @@ func (s *Server) authenticate(r *http.Request, body []byte, c *call) *apiError {
 	a := c.auth
 	if !a.present {
 		return newError(iamerr.MissingAuthenticationToken, "Request is missing Authentication Token")
+	}
+	if strings.HasPrefix(a.keyID, sessionKeyPrefix) {
+		return s.authenticateSession(r, body, c)
 	}
 	now := s.now()
 	usable := func(k *accessKey) bool {
@@ -95,6 +98,30 @@ func (s *Server) authenticate(r *http.Request, body []byte, c *call) *apiError {
 	c.caller = k
 	s.emit(c, Event{At: now, Action: "Use", UserName: k.owner.name, AccessKeyID: k.id, Service: a.service, Region: a.region})
 	return nil
+}
+
+// authenticateSession authenticates a request signed with session
+// credentials from AssumeRole (docs/aws-services-reference.md §2.4, §2.7): the
+// X-Amz-Security-Token header must carry the session's token, the session
+// must not have expired on the server clock, and the signature must verify
+// with the session's secret. A session's use is recorded on no IAM user and
+// makes no Event. On success c.caller is the session's key.
+func (s *Server) authenticateSession(r *http.Request, body []byte, c *call) *apiError {
+	a := c.auth
+	s.mu.Lock()
+	se := s.acct.sessions[a.keyID]
+	s.mu.Unlock()
+	if se == nil || !hmac.Equal([]byte(r.Header.Get("X-Amz-Security-Token")), []byte(se.token)) {
+		return newError(iamerr.InvalidClientTokenID, invalidTokenMessage)
+	}
+	if !s.now().Before(se.expires) {
+		return newError(iamerr.ExpiredToken, expiredTokenMessage)
+	}
+	if !verifySignature(s.signer, r, body, a, se.key.secret) {
+		return newError(iamerr.SignatureDoesNotMatch, signatureMessage)
+	}
+	c.caller = se.key
+	return refuseForSession(c)
 }
 
 // verifySignature re-signs a copy of r holding only the signed headers, with
