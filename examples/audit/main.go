@@ -1,7 +1,7 @@
-// Command audit shows Manager.Audit on an in-memory IAM endpoint seeded with
+// Command audit shows package audit on an in-memory IAM endpoint seeded with
 // access keys of every kind the audit reports: too old, unused, never used,
-// two active on one user, inactive and lingering, a rotation blocked by the
-// two-key limit, an unfinished rotation, and a root access key. It runs the
+// two active on one user, inactive and lingering, expired, a rotation blocked
+// by the two-key limit, an unfinished rotation, and a root access key. It runs the
 // audit in live mode, then from the credential report, and prints both
 // reports as tables; with -json it prints the live report as JSON too.
 //
@@ -19,7 +19,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/audit"
 	"github.com/iamkeys/iamkeys/iamkeystest"
 )
 
@@ -32,7 +32,7 @@ func main() {
 	}
 }
 
-// now is the fake clock's time: the endpoint and the Manager share it, so the
+// now is the fake clock's time: the endpoint and the Auditor share it, so the
 // output is the same on every run.
 var now = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
@@ -50,16 +50,17 @@ type seed struct {
 
 var seeds = []seed{
 	{"alice", "Active", 100, 1, "older than 90 days"},
-	{"bob", "Active", 60, 50, "unused for more than 45 days"},
-	{"carol", "Active", 120, 100, "old and unused for more than 45 and 90 days"},
+	{"bob", "Active", 60, 50, "unused for 45 days or more"},
+	{"carol", "Active", 120, 100, "old and unused for 45 and 90 days or more"},
 	{"dave", "Active", 10, -1, "never used, past the 7-day grace"},
-	{"erin", "Active", 30, 1, "two active keys"},
-	{"erin", "Active", 20, 2, "two active keys"},
+	{"erin", "Active", 30, 1, "two active keys, both in use: a review"},
+	{"erin", "Active", 20, 2, "two active keys, both in use: a review"},
 	{"frank", "Inactive", 200, 60, "inactive, last used 60 days ago"},
 	{"grace", "Inactive", 100, 40, "inactive key filling the second slot: rotation blocked"},
 	{"grace", "Active", 20, 1, ""},
 	{"heidi", "Active", 80, 1, "still used after the newer key was made: unfinished rotation"},
-	{"heidi", "Active", 10, -1, "the newer key, never used"},
+	{"heidi", "Active", 10, -1, "the newer key, never used: the one to deactivate"},
+	{"judy", "Expired", 100, 60, "expired (shown as not active from the report)"},
 	{"ivan", "Active", 10, 1, "compliant"},
 }
 
@@ -88,12 +89,11 @@ func run(ctx context.Context, asJSON bool) error {
 		return fmt.Errorf("seeding the root key: %w", err)
 	}
 
-	m, err := iamkeys.New(srv.Client(), iamkeys.WithClock(clk))
+	a, err := audit.New(srv.Client(), audit.WithClock(clk), audit.WithConcurrency(4))
 	if err != nil {
 		return err
 	}
-
-	live, err := m.Audit(ctx, iamkeys.WithConcurrency(4))
+	live, err := a.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("live audit: %w", err)
 	}
@@ -103,7 +103,11 @@ func run(ctx context.Context, asJSON bool) error {
 	fmt.Printf("requests: %v\n\n", srv.CallCounts())
 
 	srv.ResetCalls()
-	report, err := m.Audit(ctx, iamkeys.WithMode(iamkeys.AuditCredentialReport))
+	fromReport, err := audit.New(srv.Client(), audit.WithClock(clk), audit.WithMode(audit.CredentialReport))
+	if err != nil {
+		return err
+	}
+	report, err := fromReport.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("credential-report audit: %w", err)
 	}

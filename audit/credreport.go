@@ -1,4 +1,4 @@
-package iamkeys
+package audit
 
 import (
 	"bytes"
@@ -13,82 +13,87 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
 
+	"github.com/iamkeys/iamkeys"
 	"github.com/iamkeys/iamkeys/internal/iamerr"
 )
 
 // How a credential-report audit polls while IAM generates the report: the
-// waits double from the first to the last, on the Manager's clock.
+// waits double from the first to the last, on the Auditor's clock.
 const (
 	reportFirstWait = 1 * time.Second
 	reportMaxWait   = 16 * time.Second
 )
 
-// rootAccount is the credential report's user name for the root user.
-const rootAccount = "<root_account>"
-
-// auditReport is the credential-report mode of Audit: generate the report,
+// runReport is the credential-report mode of Run: generate the report,
 // wait while IAM builds it, fetch it, parse it. A report that cannot be read
 // is an Incomplete entry, not an empty result.
-func (m *Manager) auditReport(ctx context.Context, cfg *auditConfig, rep *AuditReport) ([]auditUser, error) {
-	am := m.auditManager(1)
-	content, generated, err := am.credentialReport(ctx, cfg.reportTimeout)
+func (a *Auditor) runReport(ctx context.Context, rep *Report) ([]user, error) {
+	c := a.paced(1)
+	content, generated, err := c.credentialReport(ctx, a.s.reportTimeout)
 	if err == nil {
 		rep.GeneratedTime = generated
-		var users []auditUser
+		var users []user
 		var bad []Incomplete
 		if users, bad, err = parseCredentialReport(content, generated); err == nil {
 			rep.Incomplete = append(rep.Incomplete, bad...)
 			return users, nil
 		}
-		err = &Error{Op: "GetCredentialReport", Err: err}
+		err = &iamkeys.Error{Op: OpCredentialReport, Err: err}
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	op := "GetCredentialReport"
-	var e *Error
-	if errors.As(err, &e) {
-		op = e.Op
-	}
-	rep.Incomplete = append(rep.Incomplete, Incomplete{Op: op, Err: err})
+	rep.Incomplete = append(rep.Incomplete, Incomplete{Op: OpCredentialReport, Err: err})
 	return nil, nil
 }
 
+func hasCode(err error, code string) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == code
+}
+
 // credentialReport asks IAM to generate the credential report until it is
-// COMPLETE, waiting with backoff on the Manager's clock, then fetches it. It
-// makes the same number of requests whatever the account's size: one
+// COMPLETE, waiting with backoff on the clock, then fetches it. It makes the
+// same number of requests whatever the account's size: one
 // GenerateCredentialReport per poll and one GetCredentialReport. A report
-// IAM replaced or expired between the two polls is generated again.
-func (m *Manager) credentialReport(ctx context.Context, timeout time.Duration) ([]byte, time.Time, error) {
-	clk := m.cfg.clock
-	deadline := clk.Now().Add(timeout)
+// IAM replaced or expired between the two polls is generated again. Its
+// errors are *iamkeys.Error with Op OpCredentialReport, or ctx's error.
+func (c *pacedClient) credentialReport(ctx context.Context, timeout time.Duration) ([]byte, time.Time, error) {
+	fail := func(err error) ([]byte, time.Time, error) {
+		return nil, time.Time{}, &iamkeys.Error{Op: OpCredentialReport, Err: err}
+	}
+	deadline := c.clock.Now().Add(timeout)
 	wait := reportFirstWait
 	for {
-		gen, err := m.api().GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{}, m.optFns()...)
+		gen, err := c.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{}, c.optFns...)
 		if err != nil {
-			return nil, time.Time{}, &Error{Op: "GenerateCredentialReport", Err: err}
+			return fail(err)
 		}
 		state := types.ReportStateType("")
 		if gen != nil {
 			state = gen.State
 		}
 		if state == types.ReportStateTypeComplete {
-			out, err := m.api().GetCredentialReport(ctx, &iam.GetCredentialReportInput{}, m.optFns()...)
+			out, err := c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{}, c.optFns...)
 			switch {
 			case err == nil:
-				return checkReport(out)
+				content, at, err := checkReport(out)
+				if err != nil {
+					return fail(err)
+				}
+				return content, at, nil
 			case !hasCode(err, iamerr.ReportInProgress) && !hasCode(err, iamerr.ReportNotPresent) && !hasCode(err, iamerr.ReportExpired):
-				return nil, time.Time{}, &Error{Op: "GetCredentialReport", Err: err}
+				return fail(err)
 			}
 			state = "replaced before it could be read"
 		}
-		now := clk.Now()
+		now := c.clock.Now()
 		if !now.Before(deadline) {
-			return nil, time.Time{}, &Error{Op: "GenerateCredentialReport",
-				Err: fmt.Errorf("credential report still %s after %v (WithReportTimeout)", state, timeout)}
+			return fail(fmt.Errorf("credential report still %s after %v (WithReportTimeout)", state, timeout))
 		}
-		if err := clk.Sleep(ctx, min(wait, deadline.Sub(now))); err != nil {
+		if err := c.clock.Sleep(ctx, min(wait, deadline.Sub(now))); err != nil {
 			return nil, time.Time{}, err
 		}
 		wait = min(2*wait, reportMaxWait)
@@ -96,21 +101,21 @@ func (m *Manager) credentialReport(ctx context.Context, timeout time.Duration) (
 }
 
 func checkReport(out *iam.GetCredentialReportOutput) ([]byte, time.Time, error) {
-	const op = "GetCredentialReport"
 	switch {
 	case out == nil || len(out.Content) == 0:
-		return nil, time.Time{}, &Error{Op: op, Err: errors.New("IAM returned an empty credential report")}
+		return nil, time.Time{}, errors.New("IAM returned an empty credential report")
 	case out.ReportFormat != "" && out.ReportFormat != types.ReportFormatTypeTextCsv:
-		return nil, time.Time{}, &Error{Op: op, Err: fmt.Errorf("credential report format %q, want %q", out.ReportFormat, types.ReportFormatTypeTextCsv)}
+		return nil, time.Time{}, fmt.Errorf("credential report format %q, want %q", out.ReportFormat, types.ReportFormatTypeTextCsv)
 	case out.GeneratedTime == nil:
-		return nil, time.Time{}, &Error{Op: op, Err: errors.New("IAM returned no generation time for the credential report")}
+		return nil, time.Time{}, errors.New("IAM returned no generation time for the credential report")
 	}
 	return out.Content, aws.ToTime(out.GeneratedTime).UTC(), nil
 }
 
 // Columns of the credential report that the audit reads
-// (shared/iam-reference.md §5.2). Columns are found by header name, so their
-// order and any columns IAM adds do not matter.
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html#id_credentials_understanding_the_report_format).
+// Columns are found by header name, so their order and any columns IAM adds
+// do not matter.
 const (
 	colUser            = "user"
 	colARN             = "arn"
@@ -126,7 +131,7 @@ func keyColumns(n int) (slot, active, rotated, used, region, service string) {
 // parseCredentialReport parses the report's CSV. A malformed header or file
 // is an error; a row with a malformed value is an Incomplete entry naming
 // its user, and the other rows are still used.
-func parseCredentialReport(content []byte, generated time.Time) ([]auditUser, []Incomplete, error) {
+func parseCredentialReport(content []byte, generated time.Time) ([]user, []Incomplete, error) {
 	r := csv.NewReader(bytes.NewReader(content))
 	header, err := r.Read()
 	if err != nil {
@@ -147,7 +152,7 @@ func parseCredentialReport(content []byte, generated time.Time) ([]auditUser, []
 		}
 	}
 
-	var users []auditUser
+	var users []user
 	var bad []Incomplete
 	for {
 		rec, err := r.Read()
@@ -159,8 +164,8 @@ func parseCredentialReport(content []byte, generated time.Time) ([]auditUser, []
 		}
 		u, err := parseReportRow(rec, col, generated)
 		if err != nil {
-			bad = append(bad, Incomplete{Op: "GetCredentialReport", UserName: u.name, ARN: u.arn,
-				Err: &Error{Op: "GetCredentialReport", UserName: u.name, Err: err}})
+			bad = append(bad, Incomplete{Op: OpCredentialReport, UserName: u.name, ARN: u.arn,
+				Err: &iamkeys.Error{Op: OpCredentialReport, UserName: u.name, Err: err}})
 			continue
 		}
 		users = append(users, u)
@@ -168,9 +173,9 @@ func parseCredentialReport(content []byte, generated time.Time) ([]auditUser, []
 	return users, bad, nil
 }
 
-func parseReportRow(rec []string, col map[string]int, generated time.Time) (auditUser, error) {
+func parseReportRow(rec []string, col map[string]int, generated time.Time) (user, error) {
 	get := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
-	u := auditUser{name: get(colUser), arn: get(colARN)}
+	u := user{name: get(colUser), arn: get(colARN)}
 	u.root = u.name == rootAccount
 	pw, known, err := reportBool(get(colPasswordEnabled))
 	if err != nil {
@@ -194,24 +199,24 @@ func parseReportRow(rec []string, col map[string]int, generated time.Time) (audi
 		}
 		if created.IsZero() {
 			// An active key always has a creation date; without it the
-			// age rules would see a key 2,000 years old.
+			// age checks would see a key 2,000 years old.
 			return u, fmt.Errorf("%s: an active key without a date", rotatedCol)
 		}
 		lastUsed, err := reportTime(get(usedCol))
 		if err != nil {
 			return u, fmt.Errorf("%s: %w", usedCol, err)
 		}
-		k := AuditedKey{
+		k := Key{
 			UserName: u.name,
 			ARN:      u.arn,
 			Slot:     slot,
 			Root:     u.root,
-			Status:   StatusInactive,
+			Status:   StatusNotActive, // inactive or expired: the report does not say
 			Created:  created,
 			DataTime: generated,
 		}
 		if active {
-			k.Status = StatusActive
+			k.Status = iamkeys.StatusActive
 		}
 		if !lastUsed.IsZero() {
 			k.Used = true

@@ -1,4 +1,4 @@
-package iamkeys
+package audit
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 // WriteTable prints the report for people: a summary, the findings one per
 // line, and what could not be read. Times are UTC. For machines, marshal the
 // report to JSON instead.
-func (r *AuditReport) WriteTable(w io.Writer) error {
+func (r *Report) WriteTable(w io.Writer) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "iamkeys audit (%s) at %s: %d users, %d keys, %d findings, %d incomplete\n",
 		r.Mode, r.Now.UTC().Format(time.RFC3339), r.Users, len(r.Keys), len(r.Findings), len(r.Incomplete))
@@ -33,10 +33,10 @@ func (r *AuditReport) WriteTable(w io.Writer) error {
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(tw, "\nno findings")
 	} else {
-		fmt.Fprintln(tw, "\nSEVERITY\tRULE\tUSER\tKEY\tSTATUS\tACTION\tCONTROLS\tDETAIL")
+		fmt.Fprintln(tw, "\nSEVERITY\tCHECK\tUSER\tKEY\tSTATUS\tREMEDY\tCONTROLS\tDETAIL")
 		for _, f := range r.Findings {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				f.Severity, f.Rule, f.UserName, f.Key(), f.Status, f.Action, orDash(strings.Join(f.Controls, ", ")), f.Detail)
+				f.Severity, f.Check, f.Key.UserName, f.Key.Label(), orDash(string(f.Key.Status)), f.Remedy, orDash(strings.Join(f.Controls, ", ")), f.Detail)
 		}
 	}
 	if len(r.Incomplete) > 0 {

@@ -1,4 +1,4 @@
-package iamkeys_test
+package audit_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/audit"
 	"github.com/iamkeys/iamkeys/iamkeystest"
 )
 
@@ -22,18 +23,27 @@ var auditNow = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
 func daysAgo(n int) time.Time { return auditNow.Add(-time.Duration(n) * 24 * time.Hour) }
 
-// newAuditServer starts an endpoint and a Manager sharing one fake clock set
-// to auditNow.
-func newAuditServer(t *testing.T, opts ...iamkeystest.Option) (*iamkeystest.Server, *iamkeystest.Clock, *iamkeys.Manager) {
+// runner runs one audit with opts.
+type runner func(ctx context.Context, opts ...audit.Option) (*audit.Report, error)
+
+// newAuditServer starts an endpoint, and returns it and a runner of audits
+// over it, sharing one fake clock set to auditNow.
+func newAuditServer(t *testing.T, opts ...iamkeystest.Option) (*iamkeystest.Server, *iamkeystest.Clock, runner) {
 	t.Helper()
 	clk := iamkeystest.NewClock(auditNow)
 	srv := iamkeystest.NewServer(append([]iamkeystest.Option{iamkeystest.WithClock(clk)}, opts...)...)
 	t.Cleanup(srv.Close)
-	m, err := iamkeys.New(srv.Client(), iamkeys.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
+	return srv, clk, runnerOver(t, srv.Client(), clk)
+}
+
+func runnerOver(t *testing.T, client audit.Client, clk iamkeys.Clock) runner {
+	return func(ctx context.Context, opts ...audit.Option) (*audit.Report, error) {
+		a, err := audit.New(client, append([]audit.Option{audit.WithClock(clk)}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Run(ctx)
 	}
-	return srv, clk, m
 }
 
 // seedKey adds a key to user (created first if needed); lastUsed zero means
@@ -85,8 +95,8 @@ func seedEveryKind(t *testing.T, srv *iamkeystest.Server) map[string]string {
 }
 
 // everyKindFindings is what the audit must find in seedEveryKind's account
-// with the default thresholds, in order: "rule user key" with the key as
-// "user/n".
+// with the default thresholds, in order: "check user key [remedy]" with the
+// key as "user/n", and the remedy when it is not the check's own.
 var everyKindFindings = []string{
 	"key-too-old alice alice/1",
 	"key-unused bob bob/1",
@@ -94,62 +104,80 @@ var everyKindFindings = []string{
 	"key-unused carol carol/1",
 	"key-unused-long carol carol/1",
 	"key-never-used dave dave/1",
-	"two-active-keys erin erin/2",
-	"rotation-blocked erin erin/2",
+	"two-active-keys erin erin/2 review",
+	"rotation-blocked erin erin/2 review",
 	"inactive-key-lingering frank frank/1",
 	"rotation-blocked grace grace/1",
 	"inactive-key-lingering grace grace/1",
-	"two-active-keys heidi heidi/1",
-	"rotation-unfinished heidi heidi/1",
-	"rotation-blocked heidi heidi/1",
 	"key-never-used heidi heidi/2",
+	"two-active-keys heidi heidi/2",
+	"rotation-unfinished heidi heidi/2",
+	"rotation-blocked heidi heidi/2",
 }
 
-// findingLines renders findings as "rule user key", naming keys by name(f).
-func findingLines(fs []iamkeys.Finding, name func(iamkeys.Finding) string) []string {
+// liveFindings is everyKindFindings as live mode sees it, the root key
+// (GetAccountSummary) first.
+var liveFindings = append([]string{"root-access-key <root_account> root"}, everyKindFindings...)
+
+// findingLines renders findings as "check user key", naming keys by
+// name(f), and " review" for a finding whose remedy is a review.
+func findingLines(fs []audit.Finding, name func(audit.Finding) string) []string {
 	out := make([]string, len(fs))
 	for i, f := range fs {
-		out[i] = fmt.Sprintf("%s %s %s", f.Rule, f.UserName, name(f))
+		out[i] = fmt.Sprintf("%s %s %s", f.Check, f.Key.UserName, name(f))
+		if f.Remedy == audit.RemedyReview {
+			out[i] += " review"
+		}
 	}
 	return out
 }
 
-func byID(ids map[string]string) func(iamkeys.Finding) string {
+func byID(ids map[string]string) func(audit.Finding) string {
 	names := map[string]string{}
 	for name, id := range ids {
 		names[id] = name
 	}
-	return func(f iamkeys.Finding) string { return names[f.KeyID] }
+	return func(f audit.Finding) string {
+		if f.Key.Root {
+			return "root"
+		}
+		return names[f.Key.KeyID]
+	}
 }
 
 func TestAuditLiveFindsEveryKind(t *testing.T) {
 	srv, _, m := newAuditServer(t)
 	ids := seedEveryKind(t, srv)
 
-	rep, err := m.Audit(t.Context(), iamkeys.WithConcurrency(4))
+	rep, err := m(t.Context(), audit.WithConcurrency(4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := findingLines(rep.Findings, byID(ids)); !equalLines(got, everyKindFindings) {
-		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(everyKindFindings, "\n"))
+	if got := findingLines(rep.Findings, byID(ids)); !equalLines(got, liveFindings) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(liveFindings, "\n"))
 	}
-	if rep.Mode != iamkeys.AuditLive || !rep.Now.Equal(auditNow) || !rep.GeneratedTime.IsZero() {
+	if rep.Mode != audit.Live || !rep.Now.Equal(auditNow) || !rep.GeneratedTime.IsZero() {
 		t.Errorf("mode %v, now %v, generated %v", rep.Mode, rep.Now, rep.GeneratedTime)
 	}
-	// 9 seeded users and the endpoint's admin; 12 seeded keys and admin's.
-	if rep.Users != 10 || len(rep.Keys) != 13 || len(rep.Incomplete) != 0 {
-		t.Errorf("users %d, keys %d, incomplete %d; want 10, 13, 0", rep.Users, len(rep.Keys), len(rep.Incomplete))
+	// 9 seeded users, the endpoint's admin and root; 12 seeded keys,
+	// admin's and root's.
+	if rep.Users != 11 || len(rep.Keys) != 14 || len(rep.Incomplete) != 0 {
+		t.Errorf("users %d, keys %d, incomplete %d; want 11, 14, 0", rep.Users, len(rep.Keys), len(rep.Incomplete))
 	}
 	// Each finding carries the user's identity, the key's data time and
 	// controls as the endpoint knows them.
-	for _, f := range rep.Findings {
-		u, _ := srv.User(f.UserName)
-		if f.UserID != u.ID || f.ARN != u.ARN || f.KeyID == "" || f.Slot != "" || f.DataTime.IsZero() {
-			t.Errorf("%s: identity %q %q key %q slot %q time %v; want %q %q", f.Rule, f.UserID, f.ARN, f.KeyID, f.Slot, f.DataTime, u.ID, u.ARN)
+	for _, f := range rep.Findings[1:] {
+		u, _ := srv.User(f.Key.UserName)
+		if f.Key.UserID != u.ID || f.Key.ARN != u.ARN || f.Key.KeyID == "" || f.Key.Slot != "" || f.Key.DataTime.IsZero() {
+			t.Errorf("%s: identity %q %q key %q slot %q time %v; want %q %q", f.Check, f.Key.UserID, f.Key.ARN, f.Key.KeyID, f.Key.Slot, f.Key.DataTime, u.ID, u.ARN)
 		}
 	}
-	f := rep.Findings[0]
-	if f.Severity != iamkeys.SeverityMedium || f.Action != iamkeys.RemedyRotate || !contains(f.Controls, "IAM.3") || !contains(f.Controls, "access-keys-rotated") {
+	if root := rep.Findings[0]; root.Severity != audit.Critical || root.Remedy != audit.RemedyDelete || !root.Key.Root ||
+		root.Key.ARN != "arn:aws:iam::123456789012:root" || !contains(root.Controls, "IAM.4") {
+		t.Errorf("root finding: %+v", root)
+	}
+	f := rep.Findings[1]
+	if f.Severity != audit.Medium || f.Remedy != audit.RemedyRotate || !contains(f.Controls, "IAM.3") || !contains(f.Controls, "access-keys-rotated") {
 		t.Errorf("key-too-old: %+v", f)
 	}
 }
@@ -158,13 +186,15 @@ func TestAuditReportModeFindsEveryKindAndRoot(t *testing.T) {
 	srv, _, m := newAuditServer(t)
 	seedEveryKind(t, srv)
 
-	rep, err := m.Audit(t.Context(), iamkeys.WithMode(iamkeys.AuditCredentialReport))
+	rep, err := m(t.Context(), audit.WithMode(audit.CredentialReport))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Report mode names slots: keys by "user/slot", and the endpoint puts
 	// active keys in slot 1.
-	slot := func(f iamkeys.Finding) string { return f.UserName + "/" + strings.TrimPrefix(f.Slot, "access_key_") }
+	slot := func(f audit.Finding) string {
+		return f.Key.UserName + "/" + strings.TrimPrefix(f.Key.Slot, "access_key_")
+	}
 	want := append([]string{"root-access-key <root_account> <root_account>/1"}, everyKindFindings...)
 	// grace's inactive key (created first) is in slot 2, after the active one.
 	for i, w := range want {
@@ -174,12 +204,12 @@ func TestAuditReportModeFindsEveryKindAndRoot(t *testing.T) {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	root := rep.Findings[0]
-	if root.Severity != iamkeys.SeverityCritical || root.Action != iamkeys.RemedyDelete || !contains(root.Controls, "IAM.4") {
+	if root.Severity != audit.Critical || root.Remedy != audit.RemedyDelete || !contains(root.Controls, "IAM.4") {
 		t.Errorf("root finding: %+v", root)
 	}
 	for _, f := range rep.Findings {
-		if f.KeyID != "" || f.Slot == "" || !f.DataTime.Equal(rep.GeneratedTime) {
-			t.Errorf("%s %s: key %q slot %q data time %v; want a slot and the report's time %v", f.Rule, f.UserName, f.KeyID, f.Slot, f.DataTime, rep.GeneratedTime)
+		if f.Key.KeyID != "" || f.Key.Slot == "" || !f.Key.DataTime.Equal(rep.GeneratedTime) {
+			t.Errorf("%s %s: key %q slot %q data time %v; want a slot and the report's time %v", f.Check, f.Key.UserName, f.Key.KeyID, f.Key.Slot, f.Key.DataTime, rep.GeneratedTime)
 		}
 	}
 	if !rep.GeneratedTime.Equal(auditNow) {
@@ -187,7 +217,7 @@ func TestAuditReportModeFindsEveryKindAndRoot(t *testing.T) {
 	}
 	// The report knows passwords: dave has none, and the finding says so.
 	for _, f := range rep.Findings {
-		if f.Rule == iamkeys.RuleKeyNeverUsed && !strings.Contains(f.Detail, "no console password") {
+		if f.Check == audit.CheckKeyNeverUsed && !strings.Contains(f.Detail, "no console password") {
 			t.Errorf("never-used detail %q does not mention the password", f.Detail)
 		}
 	}
@@ -195,7 +225,7 @@ func TestAuditReportModeFindsEveryKindAndRoot(t *testing.T) {
 
 // TestAuditLiveRequestCount pins live mode's requests to the minimum: one
 // ListUsers per page, one ListAccessKeys per user, one GetAccessKeyLastUsed
-// per key, nothing else.
+// per key, one GetAccountSummary, nothing else.
 func TestAuditLiveRequestCount(t *testing.T) {
 	for _, pageSize := range []int{100, 3, 1} {
 		t.Run(fmt.Sprint("page size ", pageSize), func(t *testing.T) {
@@ -203,12 +233,9 @@ func TestAuditLiveRequestCount(t *testing.T) {
 			srv := iamkeystest.NewServer(iamkeystest.WithClock(clk))
 			t.Cleanup(srv.Close)
 			seedEveryKind(t, srv)
-			m, err := iamkeys.New(srv.Client(), iamkeys.WithClock(clk), iamkeys.WithPageSize(pageSize))
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := runnerOver(t, srv.Client(), clk)
 			srv.ResetCalls()
-			if _, err := m.Audit(t.Context(), iamkeys.WithConcurrency(3)); err != nil {
+			if _, err := m(t.Context(), audit.WithConcurrency(3), audit.WithPageSize(pageSize)); err != nil {
 				t.Fatal(err)
 			}
 			users, keys := 10, 13
@@ -220,6 +247,7 @@ func TestAuditLiveRequestCount(t *testing.T) {
 				"ListUsers":            (users + pageSize - 1) / pageSize,
 				"ListAccessKeys":       listKeys,
 				"GetAccessKeyLastUsed": keys,
+				"GetAccountSummary":    1,
 			}
 			if got := srv.CallCounts(); !maps.Equal(nonZero(got), want) {
 				t.Errorf("requests %v, want %v", got, want)
@@ -237,7 +265,7 @@ func TestAuditReportRequestCountConstant(t *testing.T) {
 			seedKey(t, srv, fmt.Sprintf("user%03d", i), "Active", daysAgo(i%200), time.Time{})
 		}
 		srv.ResetCalls()
-		rep, err := m.Audit(t.Context(), iamkeys.WithMode(iamkeys.AuditCredentialReport))
+		rep, err := m(t.Context(), audit.WithMode(audit.CredentialReport))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,12 +285,12 @@ func TestAuditReportRequestCountConstant(t *testing.T) {
 func TestAuditReportTimeout(t *testing.T) {
 	srv, _, m := newAuditServer(t, iamkeystest.WithReportGenerationDelay(time.Hour))
 	seedKey(t, srv, "alice", "Active", daysAgo(1), time.Time{})
-	rep, err := m.Audit(t.Context(), iamkeys.WithMode(iamkeys.AuditCredentialReport), iamkeys.WithReportTimeout(time.Minute))
-	if !errors.Is(err, iamkeys.ErrPartialAudit) {
+	rep, err := m(t.Context(), audit.WithMode(audit.CredentialReport), audit.WithReportTimeout(time.Minute))
+	if !errors.Is(err, audit.ErrPartialAudit) {
 		t.Fatalf("err = %v, want ErrPartialAudit", err)
 	}
-	if rep == nil || rep.Users != 0 || len(rep.Incomplete) != 1 || rep.Incomplete[0].Op != "GenerateCredentialReport" {
-		t.Fatalf("report %+v, want one GenerateCredentialReport entry", rep)
+	if rep == nil || rep.Users != 0 || len(rep.Incomplete) != 1 || rep.Incomplete[0].Op != audit.OpCredentialReport {
+		t.Fatalf("report %+v, want one %s entry", rep, audit.OpCredentialReport)
 	}
 }
 
@@ -270,24 +298,26 @@ func TestAuditReportTimeout(t *testing.T) {
 // the audit's error ErrPartialAudit, with the IAM cause reachable.
 func TestAuditPartial(t *testing.T) {
 	tests := []struct {
-		op        string
-		mode      iamkeys.AuditMode
+		action    string // the IAM action that fails
+		op        string // the entry's operation
+		mode      audit.Mode
 		users     int // in the report
 		unknownLU int // keys whose last use is unknown
 	}{
-		{"ListUsers", iamkeys.AuditLive, 0, 0},
-		{"ListAccessKeys", iamkeys.AuditLive, 10, 0},
-		{"GetAccessKeyLastUsed", iamkeys.AuditLive, 10, 1},
-		{"GenerateCredentialReport", iamkeys.AuditCredentialReport, 0, 0},
-		{"GetCredentialReport", iamkeys.AuditCredentialReport, 0, 0},
+		{"ListUsers", audit.OpUsers, audit.Live, 1, 0},
+		{"ListAccessKeys", audit.OpKeys, audit.Live, 11, 0},
+		{"GetAccessKeyLastUsed", audit.OpLastUsed, audit.Live, 11, 1},
+		{"GetAccountSummary", audit.OpAccountSummary, audit.Live, 10, 0},
+		{"GenerateCredentialReport", audit.OpCredentialReport, audit.CredentialReport, 0, 0},
+		{"GetCredentialReport", audit.OpCredentialReport, audit.CredentialReport, 0, 0},
 	}
 	for _, tt := range tests {
-		t.Run(tt.op, func(t *testing.T) {
+		t.Run(tt.action, func(t *testing.T) {
 			srv, _, m := newAuditServer(t)
 			seedEveryKind(t, srv)
-			srv.FailNext(tt.op, "AccessDenied", 1)
-			rep, err := m.Audit(t.Context(), iamkeys.WithMode(tt.mode))
-			if !errors.Is(err, iamkeys.ErrPartialAudit) || !errors.Is(err, iamkeys.ErrAccessDenied) {
+			srv.FailNext(tt.action, "AccessDenied", 1)
+			rep, err := m(t.Context(), audit.WithMode(tt.mode))
+			if !errors.Is(err, audit.ErrPartialAudit) || !errors.Is(err, iamkeys.ErrAccessDenied) {
 				t.Fatalf("err = %v, want ErrPartialAudit and ErrAccessDenied", err)
 			}
 			if rep == nil {
@@ -295,6 +325,11 @@ func TestAuditPartial(t *testing.T) {
 			}
 			if len(rep.Incomplete) != 1 || rep.Incomplete[0].Op != tt.op || rep.Incomplete[0].Err == nil {
 				t.Fatalf("incomplete %+v, want one %s entry with its error", rep.Incomplete, tt.op)
+			}
+			// The entry's error names the audit's operation, once.
+			var e *iamkeys.Error
+			if !errors.As(rep.Incomplete[0].Err, &e) || e.Op != tt.op || strings.Count(err.Error(), "iamkeys:") != 0 {
+				t.Errorf("entry error %v, run error %q", rep.Incomplete[0].Err, err)
 			}
 			unknown := 0
 			for _, k := range rep.Keys {
@@ -318,25 +353,25 @@ func TestAuditThrottled(t *testing.T) {
 	srv, _, m := newAuditServer(t, iamkeystest.WithThrottleFraction(0.25))
 	ids := seedEveryKind(t, srv)
 	srv.ResetCalls()
-	rep, err := m.Audit(t.Context(), iamkeys.WithConcurrency(4))
+	rep, err := m(t.Context(), audit.WithConcurrency(4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := findingLines(rep.Findings, byID(ids)); !equalLines(got, everyKindFindings) {
-		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(everyKindFindings, "\n"))
+	if got := findingLines(rep.Findings, byID(ids)); !equalLines(got, liveFindings) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(liveFindings, "\n"))
 	}
-	// 24 requests succeed, and every fourth sent was throttled: 31 were sent.
+	// 25 requests succeed, and every fourth sent was throttled: 33 were sent.
 	total := 0
 	for _, n := range srv.CallCounts() {
 		total += n
 	}
-	if total != 31 {
-		t.Errorf("%d requests sent, want 31 (24 + 7 throttled)", total)
+	if total != 33 {
+		t.Errorf("%d requests sent, want 33 (25 + 8 throttled)", total)
 	}
 
 	// The report mode retries throttled polls too.
-	rep, err = m.Audit(t.Context(), iamkeys.WithMode(iamkeys.AuditCredentialReport))
-	if err != nil || len(rep.Findings) != len(everyKindFindings)+1 {
+	rep, err = m(t.Context(), audit.WithMode(audit.CredentialReport))
+	if err != nil || len(rep.Findings) != len(liveFindings) {
 		t.Fatalf("report mode under throttling: %v, %d findings", err, len(rep.Findings))
 	}
 }
@@ -346,7 +381,7 @@ func TestAuditDeterministic(t *testing.T) {
 	seedEveryKind(t, srv)
 	var first []byte
 	for i := range 5 {
-		rep, err := m.Audit(t.Context(), iamkeys.WithConcurrency(8))
+		rep, err := m(t.Context(), audit.WithConcurrency(8))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,8 +402,8 @@ func TestAuditReportJSONAndTable(t *testing.T) {
 	srv, _, m := newAuditServer(t)
 	ids := seedEveryKind(t, srv)
 	srv.FailNext("GetAccessKeyLastUsed", "AccessDenied", 1)
-	rep, err := m.Audit(t.Context(), iamkeys.WithConcurrency(1))
-	if !errors.Is(err, iamkeys.ErrPartialAudit) {
+	rep, err := m(t.Context(), audit.WithConcurrency(1))
+	if !errors.Is(err, audit.ErrPartialAudit) {
 		t.Fatal(err)
 	}
 
@@ -389,11 +424,12 @@ func TestAuditReportJSONAndTable(t *testing.T) {
 	if got.Mode != "live" || !got.Now.Equal(auditNow) || got.Thresholds["maxUnused"] != 45 || got.Thresholds["maxUnusedLong"] != 90 {
 		t.Errorf("JSON header: %s", b[:200])
 	}
-	f := got.Findings[0]
-	if f["keyId"] != ids["alice/1"] || f["rule"] != "key-too-old" || f["severity"] != "medium" || f["action"] != "rotate" || f["userId"] == "" || f["dataTime"] == nil {
+	f := got.Findings[1]
+	k, _ := f["key"].(map[string]any)
+	if k["keyId"] != ids["alice/1"] || f["check"] != "key-too-old" || f["severity"] != "medium" || f["remedy"] != "rotate" || k["userId"] == "" || k["dataTime"] == nil {
 		t.Errorf("JSON finding: %v", f)
 	}
-	if len(got.Incomplete) != 1 || got.Incomplete[0]["op"] != "GetAccessKeyLastUsed" || !strings.Contains(fmt.Sprint(got.Incomplete[0]["error"]), "AccessDenied") {
+	if len(got.Incomplete) != 1 || got.Incomplete[0]["op"] != audit.OpLastUsed || !strings.Contains(fmt.Sprint(got.Incomplete[0]["error"]), "AccessDenied") {
 		t.Errorf("JSON incomplete: %v", got.Incomplete)
 	}
 
@@ -403,8 +439,8 @@ func TestAuditReportJSONAndTable(t *testing.T) {
 	}
 	out := tbl.String()
 	for _, want := range []string{
-		"iamkeys audit (live) at 2025-06-01T00:00:00Z: 10 users, 13 keys,",
-		"SEVERITY", "INCOMPLETE", "GetAccessKeyLastUsed", ids["alice/1"], "created 2025-02-21, 100 days ago (limit 90)",
+		"iamkeys audit (live) at 2025-06-01T00:00:00Z: 11 users, 14 keys,",
+		"SEVERITY", "INCOMPLETE", audit.OpLastUsed, "root access key", ids["alice/1"], "created 2025-02-21, 100 days ago (limit 90)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -423,7 +459,7 @@ func TestAuditCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	srv.ResetCalls()
-	rep, err := m.Audit(ctx)
+	rep, err := m(ctx)
 	if rep != nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("report %v, err %v; want none and context.Canceled", rep, err)
 	}
@@ -472,7 +508,8 @@ func (c *deletingClient) GetAccessKeyLastUsed(ctx context.Context, in *iam.GetAc
 }
 
 // TestAuditKeyDeletedMeanwhile: IAM answers AccessDenied for the last use of
-// a key that no longer exists (iam-reference §3.11). A key deleted between
+// a key that no longer exists
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html). A key deleted between
 // the listing and that call is dropped after one more listing, not reported
 // as a partial audit; an AccessDenied for a key still there stays incomplete.
 func TestAuditKeyDeletedMeanwhile(t *testing.T) {
@@ -481,11 +518,8 @@ func TestAuditKeyDeletedMeanwhile(t *testing.T) {
 	defer srv.Close()
 	victim := seedKey(t, srv, "alice", "Active", daysAgo(10), daysAgo(1))
 	kept := seedKey(t, srv, "alice", "Active", daysAgo(5), daysAgo(1))
-	m, err := iamkeys.New(&deletingClient{Client: srv.Client(), srv: srv, user: "alice", victim: victim}, iamkeys.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := m.Audit(context.Background())
+	m := runnerOver(t, &deletingClient{Client: srv.Client(), srv: srv, user: "alice", victim: victim}, clk)
+	rep, err := m(context.Background())
 	if err != nil {
 		t.Fatalf("audit: %v (incomplete %+v)", err, rep.Incomplete)
 	}
@@ -502,8 +536,122 @@ func TestAuditKeyDeletedMeanwhile(t *testing.T) {
 	// The same AccessDenied for a key that still exists is not explained
 	// away: the audit is partial.
 	srv.FailNext("GetAccessKeyLastUsed", "AccessDenied", 1)
-	rep, err = m.Audit(context.Background(), iamkeys.WithConcurrency(1))
-	if !errors.Is(err, iamkeys.ErrPartialAudit) || len(rep.Incomplete) != 1 || !errors.Is(rep.Incomplete[0].Err, iamkeys.ErrAccessDenied) {
+	rep, err = m(context.Background(), audit.WithConcurrency(1))
+	if !errors.Is(err, audit.ErrPartialAudit) || len(rep.Incomplete) != 1 || !errors.Is(rep.Incomplete[0].Err, iamkeys.ErrAccessDenied) {
 		t.Errorf("err = %v, incomplete = %+v; want one AccessDenied entry", err, rep.Incomplete)
+	}
+}
+
+// TestAuditUnusedAtExactlyNDays: a key last used exactly 45×24h before the
+// audit fails the 45-day check in both modes (Security Hub IAM.22: "unused
+// for 45 days or more",
+// https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-22),
+// while a key exactly 90×24h old passes the age check ("more than 90
+// days", AWS Config access-keys-rotated).
+func TestAuditUnusedAtExactlyNDays(t *testing.T) {
+	srv, _, m := newAuditServer(t)
+	seedKey(t, srv, "alice", "Active", daysAgo(90), daysAgo(45))
+	for _, mode := range []audit.Mode{audit.Live, audit.CredentialReport} {
+		rep, err := m(t.Context(), audit.WithMode(mode))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range rep.Findings {
+			if f.Key.UserName == "alice" {
+				got = append(got, string(f.Check))
+			}
+		}
+		if !equalLines(got, []string{"key-unused"}) {
+			t.Errorf("%s: alice's findings %v, want key-unused only", mode, got)
+		}
+	}
+}
+
+// TestAuditExpiredKey: IAM lists a key's status as Active, Inactive or
+// Expired (https://docs.aws.amazon.com/IAM/latest/APIReference/API_AccessKeyMetadata.html).
+// Live mode shows an expired key as Expired, never as inactive; report mode,
+// whose access_key_N_active is false for both, shows it as not active and
+// says it may be either.
+func TestAuditExpiredKey(t *testing.T) {
+	srv, _, m := newAuditServer(t)
+	seedKey(t, srv, "exp", "Expired", daysAgo(100), daysAgo(60))
+	for _, tt := range []struct {
+		mode   audit.Mode
+		status iamkeys.Status
+		detail string
+	}{
+		{audit.Live, iamkeys.StatusExpired, "expired; last used 2025-04-02"},
+		{audit.CredentialReport, audit.StatusNotActive, "not active (inactive or expired); last used 2025-04-02"},
+	} {
+		rep, err := m(t.Context(), audit.WithMode(tt.mode))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, f := range rep.Findings {
+			if f.Key.UserName != "exp" {
+				continue
+			}
+			found = true
+			if f.Check != audit.CheckInactiveKeyLingering || f.Key.Status != tt.status || !strings.HasPrefix(f.Detail, tt.detail) {
+				t.Errorf("%s: %s %s %q; want %s %q", tt.mode, f.Check, f.Key.Status, f.Detail, tt.status, tt.detail)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no finding on the expired key", tt.mode)
+		}
+	}
+}
+
+// sleepingClock reads the fake clock but sleeps for real: the endpoint's
+// rate limit is a token bucket in real time, so pacing must take real time,
+// while the report's dates stay the seeded ones.
+type sleepingClock struct{ *iamkeystest.Clock }
+
+func (c sleepingClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestAuditSustainedRateLimit: at 5 requests a second with a burst of 3,
+// once another caller has drained the budget, a live audit of a small
+// account slows to the limit and finishes. (Before, its user listing gave
+// up after a burst of quick retries and the audit was partial within about
+// two seconds.) The account takes 6 requests: about 1.2 s at 5/s.
+func TestAuditSustainedRateLimit(t *testing.T) {
+	clk := iamkeystest.NewClock(auditNow)
+	srv := iamkeystest.NewServer(iamkeystest.WithClock(clk), iamkeystest.WithRateLimit(5, 3))
+	defer srv.Close()
+	seedKey(t, srv, "alice", "Active", daysAgo(10), daysAgo(1))
+	drainBudget(t.Context(), srv)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	rep, err := runnerOver(t, srv.Client(), sleepingClock{clk})(ctx, audit.WithConcurrency(4))
+	if err != nil {
+		t.Fatalf("audit under a sustained limit: %v", err)
+	}
+	if len(rep.Keys) != 2 || len(rep.Incomplete) != 0 {
+		t.Errorf("keys %d, incomplete %+v", len(rep.Keys), rep.Incomplete)
+	}
+	t.Logf("6 requests at 5/s in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// drainBudget plays the other caller: it sends requests with no retries
+// until the endpoint throttles one.
+func drainBudget(ctx context.Context, srv *iamkeystest.Server) {
+	other := srv.Client(func(o *iam.Options) { o.RetryMaxAttempts = 1 })
+	for range 100 {
+		if _, err := other.ListUsers(ctx, &iam.ListUsersInput{}); errors.Is(&iamkeys.Error{Err: err}, iamkeys.ErrThrottled) {
+			return
+		}
 	}
 }

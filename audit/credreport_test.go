@@ -1,4 +1,4 @@
-package iamkeys
+package audit
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"go.uber.org/mock/gomock"
 
+	"github.com/iamkeys/iamkeys"
 	"github.com/iamkeys/iamkeys/mocks"
 )
 
@@ -40,7 +41,7 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 
 const reportHeaderLine = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
 
-// A report in IAM's format (iam-reference §5.2): the root row, a user with
+// A report in IAM's format (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html): the root row, a user with
 // one key used in a region, one whose slot 1 is active and slot 2 an
 // inactive key with its date, booleans in both cases, "Z" and "+00:00".
 const sampleReport = reportHeaderLine + `
@@ -71,16 +72,16 @@ func TestParseCredentialReport(t *testing.T) {
 	root, fake, pair, nokeys := users[0], users[1], users[2], users[3]
 
 	if !root.root || root.password != nil || len(root.keys) != 1 || root.keys[0].Slot != "access_key_1" ||
-		root.keys[0].Status != StatusActive || !root.keys[0].Root || root.keys[0].Used {
+		root.keys[0].Status != iamkeys.StatusActive || !root.keys[0].Root || root.keys[0].Used {
 		t.Errorf("root: %+v", root)
 	}
 	if fake.root || fake.password == nil || !*fake.password || len(fake.keys) != 1 {
 		t.Fatalf("fakeuser: %+v", fake)
 	}
 	k := fake.keys[0]
-	want := AuditedKey{
+	want := Key{
 		UserName: "fakeuser", ARN: "arn:aws:iam::123456789012:user/fakeuser", Slot: "access_key_1",
-		Status: StatusActive, Created: mustTime(t, "2017-10-22T08:12:39Z"),
+		Status: iamkeys.StatusActive, Created: mustTime(t, "2017-10-22T08:12:39Z"),
 		Used: true, LastUsed: mustTime(t, "2017-11-08T18:39:00Z"), LastService: "ec2", LastRegion: "ap-southeast-1",
 		DataTime: gen,
 	}
@@ -92,10 +93,10 @@ func TestParseCredentialReport(t *testing.T) {
 		t.Fatalf("pair: %+v", pair)
 	}
 	a, b := pair.keys[0], pair.keys[1]
-	if a.Status != StatusActive || !a.LastUsed.Equal(mustTime(t, "2024-05-01T00:00:00.5Z")) || a.LastRegion != "" || a.LastService != "s3" {
+	if a.Status != iamkeys.StatusActive || !a.LastUsed.Equal(mustTime(t, "2024-05-01T00:00:00.5Z")) || a.LastRegion != "" || a.LastService != "s3" {
 		t.Errorf("pair slot 1: %+v", a)
 	}
-	if b.Slot != "access_key_2" || b.Status != StatusInactive || !b.Created.Equal(mustTime(t, "2024-01-01T00:00:00Z")) || b.Used {
+	if b.Slot != "access_key_2" || b.Status != StatusNotActive || !b.Created.Equal(mustTime(t, "2024-01-01T00:00:00Z")) || b.Used {
 		t.Errorf("pair slot 2 (inactive, never used): %+v", b)
 	}
 	if len(nokeys.keys) != 0 {
@@ -157,7 +158,7 @@ dave,arn:aws:iam::1:user/dave,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,
 	}
 	// dave: an active key without a date would otherwise look 2,000 years old.
 	if len(incomplete) != 3 || incomplete[0].UserName != "alice" || incomplete[1].UserName != "bob" || incomplete[2].UserName != "dave" ||
-		!strings.Contains(incomplete[0].Err.Error(), "access_key_1_last_rotated") || incomplete[0].Op != "GetCredentialReport" ||
+		!strings.Contains(incomplete[0].Err.Error(), "access_key_1_last_rotated") || incomplete[0].Op != OpCredentialReport ||
 		!strings.Contains(incomplete[2].Err.Error(), "without a date") {
 		t.Errorf("incomplete %+v", incomplete)
 	}
@@ -176,9 +177,9 @@ func reportOut(content string, at time.Time) *iam.GetCredentialReportOutput {
 // was replaced between the poll and the fetch.
 func TestCredentialReportWaits(t *testing.T) {
 	ctrl := gomock.NewController(t)
-	api := mocks.NewMockAPIClient(ctrl)
+	api := mocks.NewMockAuditClient(ctrl)
 	clk := &fakeClock{now: rulesNow}
-	m, err := New(api, WithClock(clk))
+	a, err := New(api, WithClock(clk), WithMode(CredentialReport))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestCredentialReportWaits(t *testing.T) {
 		api.EXPECT().GenerateCredentialReport(gomock.Any(), gomock.Any(), gomock.Any()).Return(generated(types.ReportStateTypeComplete), nil),
 		api.EXPECT().GetCredentialReport(gomock.Any(), gomock.Any(), gomock.Any()).Return(reportOut(sampleReport, gen), nil),
 	)
-	rep, err := m.Audit(t.Context(), WithMode(AuditCredentialReport))
+	rep, err := a.Run(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,19 +211,19 @@ func TestCredentialReportFailures(t *testing.T) {
 		getErr error
 		op     string
 	}{
-		{"fetch fails", nil, &types.ServiceFailureException{Message: aws.String("boom")}, "GetCredentialReport"},
-		{"empty", reportOut("", rulesNow), nil, "GetCredentialReport"},
-		{"no time", &iam.GetCredentialReportOutput{Content: []byte(sampleReport)}, nil, "GetCredentialReport"},
-		{"not CSV", reportOut("user,arn\n", rulesNow), nil, "GetCredentialReport"},
+		{"fetch fails", nil, &types.ServiceFailureException{Message: aws.String("boom")}, OpCredentialReport},
+		{"empty", reportOut("", rulesNow), nil, OpCredentialReport},
+		{"no time", &iam.GetCredentialReportOutput{Content: []byte(sampleReport)}, nil, OpCredentialReport},
+		{"not CSV", reportOut("user,arn\n", rulesNow), nil, OpCredentialReport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctrl := gomock.NewController(t)
-			api := mocks.NewMockAPIClient(ctrl)
-			m, _ := New(api, WithClock(&fakeClock{now: rulesNow}))
+			api := mocks.NewMockAuditClient(ctrl)
+			a, _ := New(api, WithClock(&fakeClock{now: rulesNow}), WithMode(CredentialReport))
 			api.EXPECT().GenerateCredentialReport(gomock.Any(), gomock.Any(), gomock.Any()).Return(generated(types.ReportStateTypeComplete), nil)
 			api.EXPECT().GetCredentialReport(gomock.Any(), gomock.Any(), gomock.Any()).Return(tt.get, tt.getErr)
-			rep, err := m.Audit(t.Context(), WithMode(AuditCredentialReport))
+			rep, err := a.Run(t.Context())
 			if !errors.Is(err, ErrPartialAudit) || rep == nil || len(rep.Incomplete) != 1 || rep.Incomplete[0].Op != tt.op || rep.Users != 0 {
 				t.Fatalf("err %v, report %+v", err, rep)
 			}
