@@ -7,9 +7,10 @@
 // [Manager.SetStatus], [Manager.DeleteKey] and [Manager.DeleteAll] manage its
 // access keys; [Manager.DeleteUser] cleans up.
 //
-// [Manager.Audit] checks every access key of the account against the
-// compliance rules of AWS Config, Security Hub and CIS, live or from the
-// credential report, and never passes silently over what it could not read.
+// Package [github.com/iamkeys/iamkeys/audit] checks every access key of the
+// account against the compliance controls of AWS Config, Security Hub and
+// CIS, live or from the credential report, and never passes silently over
+// what it could not read.
 //
 // Package [github.com/iamkeys/iamkeys/rotate] rotates keys: it replaces a key
 // without losing a secret or cutting a working consumer off.

@@ -148,16 +148,19 @@ func hasCode(err error, code string) bool {
 }
 
 // An InputError describes an input refused before any request was sent: the
-// field and the rule it breaks. It matches [ErrInvalidInput] with errors.Is.
+// field and the constraint it breaks. It matches [ErrInvalidInput] with
+// errors.Is.
 type InputError struct {
-	Field string // e.g. "user name"
-	Rule  string // e.g. "must be 1 to 64 characters"
+	Field      string // e.g. "user name"
+	Constraint string // e.g. "must be 1 to 64 characters"
 }
 
-// Error formats the error as "invalid <field>: <rule>".
-func (e *InputError) Error() string { return "invalid " + e.Field + ": " + e.Rule }
+// Error formats the error as "invalid <field>: <constraint>".
+func (e *InputError) Error() string { return "invalid " + e.Field + ": " + e.Constraint }
 
 // Is reports whether target is ErrInvalidInput.
 func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
 
-func invalid(field, rule string) error { return &InputError{Field: field, Rule: rule} }
+func invalid(field, constraint string) error {
+	return &InputError{Field: field, Constraint: constraint}
+}

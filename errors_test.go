@@ -20,7 +20,7 @@ var sentinels = []error{
 	iamkeys.ErrThrottled, iamkeys.ErrConcurrentModification, iamkeys.ErrServiceFailure,
 }
 
-// TestErrorMapping pins the code-to-sentinel table (iam-reference §2: codes and
+// TestErrorMapping pins the code-to-sentinel table (docs/iam-reference.md §2: codes and
 // HTTP statuses; §1.3: codes without a Go type arrive as GenericAPIError) and
 // that the SDK's own error stays reachable.
 func TestErrorMapping(t *testing.T) {

@@ -258,7 +258,8 @@ func ExampleManager_DeleteUser() {
 		log.Fatal(err)
 	}
 
-	// Keys and inline policies go first, then the user.
+	// Everything IAM requires gone goes first (here keys and the inline
+	// policy), then the user.
 	fmt.Println(m.DeleteUser(ctx, "alice"))
 	_, exists := srv.User("alice")
 	fmt.Println(exists)

@@ -32,7 +32,7 @@ func newMock(t *testing.T, opts ...iamkeys.Option) (*iamkeys.Manager, *mocks.Moc
 }
 
 // apiError builds the error chain the SDK returns for an IAM error response
-// (iam-reference §1.3): OperationError → awshttp.ResponseError (request ID) →
+// (docs/iam-reference.md §1.3): OperationError → awshttp.ResponseError (request ID) →
 // smithyhttp.ResponseError (status) → the API error, typed where IAM's model
 // has a type for the code, generic otherwise.
 func apiError(op string, status int, code, msg string) error {

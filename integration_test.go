@@ -87,7 +87,7 @@ func randomHex(n int) string {
 }
 
 // TestScenario is the classic scenario, asserting IAM's behaviour at each
-// step: the two-key limit counting inactive keys (iam-reference §8.4), a
+// step: the two-key limit counting inactive keys (docs/iam-reference.md §8.4), a
 // never-used key's last use (§3.11), and the idempotence of EnsureUser.
 func TestScenario(t *testing.T) {
 	tg := newTarget(t, iamkeys.WithPageSize(1))
@@ -164,7 +164,7 @@ func TestScenario(t *testing.T) {
 
 // TestLastUseAndDeactivation uses a key for real: the endpoint records its
 // last use (time, signing service, region) and refuses it once inactive with
-// InvalidClientTokenId (iam-reference §1.4).
+// InvalidClientTokenId (docs/iam-reference.md §1.4).
 func TestLastUseAndDeactivation(t *testing.T) {
 	tg := newTarget(t)
 	srv := tg.needServer(t)
@@ -268,7 +268,7 @@ func TestPolicyUpdatedWhenDifferent(t *testing.T) {
 	}
 }
 
-// TestPolicySizeLimit pins iam-reference §3.5: more than 2,048 non-blank
+// TestPolicySizeLimit pins docs/iam-reference.md §3.5: more than 2,048 non-blank
 // characters of inline policy per user is LimitExceeded.
 func TestPolicySizeLimit(t *testing.T) {
 	tg := newTarget(t)
@@ -310,7 +310,7 @@ func TestUsersWalksEveryPage(t *testing.T) {
 }
 
 // TestErrorsThroughTheSDK checks the mapping on errors the real SDK decoded
-// from the endpoint's XML, after the SDK's own retries (iam-reference §6.2:
+// from the endpoint's XML, after the SDK's own retries (docs/iam-reference.md §6.2:
 // Throttling and 5xx are retried 3 times; 4xx are not).
 func TestErrorsThroughTheSDK(t *testing.T) {
 	tests := []struct {
@@ -353,7 +353,7 @@ func TestUnknownKeyLastUsedIsAccessDenied(t *testing.T) {
 	tg := newTarget(t)
 	_, err := tg.m.LastUsed(context.Background(), "AKIAIOSFODNN7EXAMPLE")
 	if !errors.Is(err, iamkeys.ErrAccessDenied) {
-		t.Fatalf("err = %v, want ErrAccessDenied (iam-reference §8.1)", err)
+		t.Fatalf("err = %v, want ErrAccessDenied (docs/iam-reference.md §8.1)", err)
 	}
 }
 

@@ -154,12 +154,13 @@ func (e *limitError) Unwrap() error { return e.err }
 // ListAccessKeys with the configured page size. A missing user is
 // [ErrNotFound].
 func (m *Manager) ListKeys(ctx context.Context, user string) ([]Key, error) {
-	var keys []Key
-	for k, err := range m.Keys(ctx, user) {
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
+	const op = "ListKeys"
+	if err := checkUserName(user); err != nil {
+		return nil, &Error{Op: op, UserName: user, Err: err}
+	}
+	keys, err := m.listKeys(ctx, user)
+	if err != nil {
+		return nil, &Error{Op: op, UserName: user, Err: err}
 	}
 	return keys, nil
 }
@@ -274,30 +275,78 @@ func (m *Manager) deleteKey(ctx context.Context, user, keyID string) error {
 
 // DeleteAll deletes every access key of user, on every page. It goes on past
 // a key it fails to delete, returns the IDs of the keys it deleted, and joins
-// the errors of those it could not. A key already gone (deleted by someone
-// else meanwhile) counts as deleted.
+// the errors of those it could not, each an [*Error] naming its key. A key
+// already gone (deleted by someone else meanwhile) counts as deleted. A
+// missing user is [ErrNotFound].
 func (m *Manager) DeleteAll(ctx context.Context, user string) ([]string, error) {
 	const op = "DeleteAll"
 	if err := checkUserName(user); err != nil {
 		return nil, &Error{Op: op, UserName: user, Err: err}
 	}
-	var keys []Key
-	for k, err := range m.keys(ctx, op, user) {
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
+	deleted, failed, err := m.deleteKeys(ctx, user)
+	if err != nil {
+		return nil, &Error{Op: op, UserName: user, Err: err}
+	}
+	errs := make([]error, 0, len(failed))
+	for _, f := range failed {
+		errs = append(errs, &Error{Op: op, UserName: user, AccessKeyID: f.id, Err: f.err})
+	}
+	return deleted, joinErrors(errs)
+}
+
+// A keyFailure is an access key deleteKeys could not delete.
+type keyFailure struct {
+	id  string
+	err error
+}
+
+// deleteKeys lists every access key of user and deletes each one, going on
+// past failures. It returns the IDs deleted (a key already gone counts), the
+// failures, and the listing's error, all unwrapped for the caller to wrap
+// once.
+func (m *Manager) deleteKeys(ctx context.Context, user string) ([]string, []keyFailure, error) {
+	keys, err := m.listKeys(ctx, user)
+	if err != nil {
+		return nil, nil, err
 	}
 	var deleted []string
-	var errs []error
+	var failed []keyFailure
 	for _, k := range keys {
 		if err := m.deleteKey(ctx, user, k.ID); err != nil && !hasCode(err, iamerr.NoSuchEntity) {
-			errs = append(errs, &Error{Op: op, UserName: user, AccessKeyID: k.ID, Err: err})
+			failed = append(failed, keyFailure{id: k.ID, err: err})
 			continue
 		}
 		deleted = append(deleted, k.ID)
 	}
-	return deleted, errors.Join(errs...)
+	return deleted, failed, nil
+}
+
+// listKeys returns every access key of user, following every page, with the
+// SDK's error unwrapped.
+func (m *Manager) listKeys(ctx context.Context, user string) ([]Key, error) {
+	p := iam.NewListAccessKeysPaginator(m.api(),
+		&iam.ListAccessKeysInput{UserName: aws.String(user)},
+		func(o *iam.ListAccessKeysPaginatorOptions) { o.Limit, o.StopOnDuplicateToken = m.cfg.pageSize, true })
+	var keys []Key
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx, m.optFns()...)
+		if err != nil {
+			return nil, err
+		}
+		for _, md := range page.AccessKeyMetadata {
+			keys = append(keys, keyFromMetadata(md))
+		}
+	}
+	return keys, nil
+}
+
+// joinErrors is errors.Join, except that a single error comes back as it is,
+// so a caller's type assertion on a lone *Error works.
+func joinErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // firstErr returns the first non-nil error.

@@ -23,7 +23,7 @@ func meta(user, id string, status types.StatusType) types.AccessKeyMetadata {
 	return types.AccessKeyMetadata{UserName: aws.String(user), AccessKeyId: aws.String(id), Status: status, CreateDate: aws.Time(t0)}
 }
 
-// TestListKeysFollowsEveryPage pins iam-reference §3 pagination: the next
+// TestListKeysFollowsEveryPage pins docs/iam-reference.md §3 pagination: the next
 // request carries the previous Marker, MaxItems is the configured page size,
 // and the walk ends when a page has no Marker.
 func TestListKeysFollowsEveryPage(t *testing.T) {
@@ -113,7 +113,7 @@ func TestCreateKey(t *testing.T) {
 	}
 }
 
-// TestCreateKeyLimit pins iam-reference §3.9: a third key is LimitExceeded 409
+// TestCreateKeyLimit pins docs/iam-reference.md §3.9: a third key is LimitExceeded 409
 // "Cannot exceed quota for AccessKeysPerUser: 2", inactive keys included.
 func TestCreateKeyLimit(t *testing.T) {
 	m, api := newMock(t)
@@ -134,7 +134,7 @@ func TestCreateKeyLimit(t *testing.T) {
 	}
 }
 
-// TestLastUsed pins iam-reference §3.11: a never-used key has no
+// TestLastUsed pins docs/iam-reference.md §3.11: a never-used key has no
 // LastUsedDate and "N/A" service and region; a global service has region N/A.
 func TestLastUsed(t *testing.T) {
 	tests := []struct {
@@ -171,7 +171,7 @@ func TestLastUsed(t *testing.T) {
 	}
 }
 
-// TestLastUsedUnknownKey pins iam-reference §8.1: an unknown key is
+// TestLastUsedUnknownKey pins docs/iam-reference.md §8.1: an unknown key is
 // AccessDenied 403, not NoSuchEntity.
 func TestLastUsedUnknownKey(t *testing.T) {
 	m, api := newMock(t)
@@ -222,6 +222,22 @@ func TestDeleteAllPartialFailure(t *testing.T) {
 	var e *iamkeys.Error
 	if !errors.As(err, &e) || e.AccessKeyID != "AKIAAAAAAAAAAAAAAAA2" || e.Op != "DeleteAll" {
 		t.Errorf("error does not name the failed key: %v", err)
+	}
+	// Wrapped once, with the exported operation's name, user and key.
+	const want = "iamkeys: DeleteAll alice/AKIAAAAAAAAAAAAAAAA2: operation error IAM: DeleteAccessKey, https response error StatusCode: 500, RequestID: req-ServiceFailure, ServiceFailure: boom"
+	if err.Error() != want {
+		t.Errorf("error text\n got %s\nwant %s", err, want)
+	}
+}
+
+// TestListKeysWrapsOnce: ListKeys's error names ListKeys and the user, once.
+func TestListKeysWrapsOnce(t *testing.T) {
+	m, api := newMock(t)
+	api.EXPECT().ListAccessKeys(gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, apiError("ListAccessKeys", 404, "NoSuchEntity", "The user with name alice cannot be found."))
+	_, err := m.ListKeys(context.Background(), "alice")
+	const want = "iamkeys: ListKeys alice: operation error IAM: ListAccessKeys, https response error StatusCode: 404, RequestID: req-NoSuchEntity, NoSuchEntity: The user with name alice cannot be found."
+	if !errors.Is(err, iamkeys.ErrNotFound) || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
 	}
 }
 

@@ -93,9 +93,12 @@ func WithPageSize(n int) Option {
 	})
 }
 
-// WithLogger sets the logger for the Manager's debug and warning records. The
-// default discards everything. Records carry user names and key IDs, never
-// secrets.
+// WithLogger sets the logger for the Manager's records. The default discards
+// everything. The Manager logs at one level, [slog.LevelInfo]: one record
+// for each change it makes in IAM (a user created or deleted, an inline
+// policy put, a managed policy attached, an access key created, its status
+// set, or deleted). It logs nothing at Debug, Warn or Error: failures come
+// back as errors. Records carry user names and key IDs, never secrets.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) {
 		if l == nil {

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/url"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,6 +59,10 @@ type EnsuredUser struct {
 	Created       bool // this call created the user
 	PolicyChanged bool // this call put the inline policy (it was missing or different)
 	TagsChanged   bool // this call added or changed tags of an existing user
+	// AttachedPolicies are the ARNs of the managed policies this call
+	// attached (those of WithManagedPolicy the user lacked), in the order
+	// given; nil if none.
+	AttachedPolicies []string
 }
 
 // A UserOption configures [Manager.EnsureUser].
@@ -76,6 +81,7 @@ type userSpec struct {
 	policyName   string
 	policyDoc    string
 	policyIsJSON bool
+	managed      []string // managed policy ARNs to attach, without duplicates
 }
 
 // WithPath sets the path of a user that EnsureUser creates. The default is
@@ -113,6 +119,20 @@ func WithInlinePolicy(name, document string) UserOption {
 	})
 }
 
+// WithManagedPolicy makes sure the managed policy with that ARN, such as
+// the AWS managed arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess, is attached
+// to the user. EnsureUser lists the user's attached policies and attaches
+// only those missing. Give the option once per policy; an ARN given twice
+// counts once. IAM attaches at most 10 managed policies to a user by default
+// (an error wrapping [ErrLimitExceeded] beyond that).
+func WithManagedPolicy(policyARN string) UserOption {
+	return userOptionFunc(func(s *userSpec) {
+		if !slices.Contains(s.managed, policyARN) {
+			s.managed = append(s.managed, policyARN)
+		}
+	})
+}
+
 func (s *userSpec) check() error {
 	if s.path != "" {
 		if err := checkPath(s.path); err != nil {
@@ -127,6 +147,11 @@ func (s *userSpec) check() error {
 	if err := checkTags(s.tags); err != nil {
 		return err
 	}
+	for _, arn := range s.managed {
+		if err := checkManagedPolicyARN(arn); err != nil {
+			return err
+		}
+	}
 	if s.policyIsJSON {
 		return firstErr(checkPolicyName(s.policyName), checkPolicyDocument(s.policyDoc))
 	}
@@ -134,12 +159,14 @@ func (s *userSpec) check() error {
 }
 
 // EnsureUser makes sure the IAM user name exists, creating it if it does not,
-// and, with [WithInlinePolicy], that it has that inline policy. It is safe
+// and, with [WithInlinePolicy], that it has that inline policy, and with
+// [WithManagedPolicy], that those managed policies are attached. It is safe
 // when callers race: if another caller creates the user between this call's
 // read and its create, EnsureUser reads that user back.
 //
 // Errors wrap [ErrInvalidInput] for a bad name or option (nothing is sent),
-// [ErrInvalidInput] or [ErrLimitExceeded] for a policy IAM refuses, and the
+// [ErrInvalidInput] or [ErrLimitExceeded] for a policy IAM refuses,
+// [ErrNotFound] for a managed policy that does not exist, and the
 // sentinels of the IAM calls made.
 func (m *Manager) EnsureUser(ctx context.Context, name string, opts ...UserOption) (EnsuredUser, error) {
 	const op = "EnsureUser"
@@ -174,6 +201,12 @@ func (m *Manager) EnsureUser(ctx context.Context, name string, opts ...UserOptio
 
 	if spec.policyIsJSON {
 		res.PolicyChanged, err = m.ensurePolicy(ctx, res.Name, spec.policyName, spec.policyDoc)
+		if err != nil {
+			return EnsuredUser{}, &Error{Op: op, UserName: name, Err: err}
+		}
+	}
+	if len(spec.managed) > 0 {
+		res.AttachedPolicies, err = m.ensureManagedPolicies(ctx, res.Name, spec.managed)
 		if err != nil {
 			return EnsuredUser{}, &Error{Op: op, UserName: name, Err: err}
 		}
@@ -290,35 +323,31 @@ func sameJSON(a, b string) bool {
 	return reflect.DeepEqual(va, vb)
 }
 
-// DeleteUser deletes the IAM user name after removing what blocks that and
-// this package manages: its access keys and its inline policies. Anything
-// else that blocks deletion (a login profile, attached policies, groups, MFA
-// devices) makes it fail with an error wrapping [ErrDeleteConflict]. A missing
-// user is [ErrNotFound].
+// DeleteUser deletes the IAM user name after removing everything IAM
+// requires gone first, in this order: its login profile (console password),
+// access keys, signing certificates, SSH public keys, service-specific
+// credentials, MFA devices (deactivated; virtual ones also deleted), inline
+// policies, attached managed policies and group memberships. A dependent
+// already gone counts as removed, so DeleteUser can be retried.
+//
+// It tries every part even when one fails, and then does not delete the user:
+// the error joins one [*Error] per failed part, each naming the user and the
+// part (and AccessKeyID for a key). A missing user is [ErrNotFound], before
+// anything is removed.
 func (m *Manager) DeleteUser(ctx context.Context, name string) error {
 	const op = "DeleteUser"
 	if err := checkUserName(name); err != nil {
 		return &Error{Op: op, UserName: name, Err: err}
 	}
-	if _, err := m.DeleteAll(ctx, name); err != nil {
+	if _, err := m.getUser(ctx, name); err != nil {
 		return &Error{Op: op, UserName: name, Err: err}
 	}
-	p := iam.NewListUserPoliciesPaginator(m.api(),
-		&iam.ListUserPoliciesInput{UserName: aws.String(name)},
-		func(o *iam.ListUserPoliciesPaginatorOptions) { o.Limit, o.StopOnDuplicateToken = m.cfg.pageSize, true })
-	var policies []string
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx, m.optFns()...)
-		if err != nil {
-			return &Error{Op: op, UserName: name, Err: err}
+	if failed := m.removeDependents(ctx, name); len(failed) > 0 {
+		errs := make([]error, 0, len(failed))
+		for _, f := range failed {
+			errs = append(errs, &Error{Op: op, UserName: name, AccessKeyID: f.keyID, Err: f})
 		}
-		policies = append(policies, page.PolicyNames...)
-	}
-	for _, policy := range policies {
-		_, err := m.api().DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(policy)}, m.optFns()...)
-		if err != nil && !hasCode(err, iamerr.NoSuchEntity) {
-			return &Error{Op: op, UserName: name, Err: err}
-		}
+		return joinErrors(errs)
 	}
 	if _, err := m.api().DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)}, m.optFns()...); err != nil {
 		return &Error{Op: op, UserName: name, Err: err}
@@ -332,14 +361,36 @@ func (m *Manager) DeleteUser(ctx context.Context, name string) error {
 // Each range starts a fresh walk; breaking out stops the requests. On failure
 // it yields the zero User and an [*Error] once, and stops.
 func (m *Manager) Users(ctx context.Context) iter.Seq2[User, error] {
+	return m.users(ctx, "Users", nil)
+}
+
+// UsersWithPathPrefix is [Manager.Users] restricted to the users whose path
+// begins with pathPrefix, IAM's PathPrefix: "/engineering/" gives the users
+// at /engineering/ and below it. The match is on the raw string, so
+// "/eng" also gives /engineering/; "/" gives every user. A prefix IAM would
+// refuse (not beginning with "/", more than 512 characters, or holding
+// anything but ASCII from "!" to DEL) makes the iterator yield an error wrapping
+// [ErrInvalidInput] before any request is sent.
+func (m *Manager) UsersWithPathPrefix(ctx context.Context, pathPrefix string) iter.Seq2[User, error] {
+	return m.users(ctx, "UsersWithPathPrefix", &pathPrefix)
+}
+
+// users walks ListUsers, with PathPrefix when prefix is not nil.
+func (m *Manager) users(ctx context.Context, op string, prefix *string) iter.Seq2[User, error] {
 	return func(yield func(User, error) bool) {
+		if prefix != nil {
+			if err := checkPathPrefix(*prefix); err != nil {
+				yield(User{}, &Error{Op: op, Err: err})
+				return
+			}
+		}
 		p := iam.NewListUsersPaginator(m.api(),
-			&iam.ListUsersInput{},
+			&iam.ListUsersInput{PathPrefix: prefix},
 			func(o *iam.ListUsersPaginatorOptions) { o.Limit, o.StopOnDuplicateToken = m.cfg.pageSize, true })
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx, m.optFns()...)
 			if err != nil {
-				yield(User{}, &Error{Op: "Users", Err: err})
+				yield(User{}, &Error{Op: op, Err: err})
 				return
 			}
 			for i := range page.Users {

@@ -85,6 +85,16 @@ func checkPath(p string) error {
 	return nil
 }
 
+// checkPathPrefix checks a ListUsers PathPrefix: pathPrefixType, 1 to 512
+// characters matching \u002F[\u0021-\u007F]* (IAM API Reference, ListUsers:
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUsers.html).
+func checkPathPrefix(p string) error {
+	if len(p) > maxPath || !iammodel.PathPrefix.MatchString(p) {
+		return invalid("path prefix", fmt.Sprintf("%q must begin with / and contain only ASCII from ! to DEL, at most %d characters", p, maxPath))
+	}
+	return nil
+}
+
 func checkTags(tags map[string]string) error {
 	if len(tags) > maxTags {
 		return invalid("tags", fmt.Sprintf("at most %d tags, got %d", maxTags, len(tags)))
@@ -95,7 +105,13 @@ func checkTags(tags map[string]string) error {
 			return invalid("tag key", fmt.Sprintf("%q must be 1 to 128 letters, digits, spaces or _.:/=+-@", k))
 		}
 		if n := utf8.RuneCountInString(v); n > iammodel.MaxTagValue || !iammodel.TagValue.MatchString(v) {
-			return invalid("tag value", fmt.Sprintf("of %q must be at most 256 letters, digits, spaces or _.:/=+-@*", k))
+			return invalid("tag value", fmt.Sprintf("of %q must be at most 256 letters, digits, spaces or _.:/=+-@", k))
+		}
+		if iammodel.ReservedTagPrefix(k) {
+			return invalid("tag key", fmt.Sprintf("%q must not begin with %q, which is reserved for AWS", k, iammodel.TagPrefixAWS))
+		}
+		if iammodel.ReservedTagPrefix(v) {
+			return invalid("tag value", fmt.Sprintf("of %q must not begin with %q, which is reserved for AWS", k, iammodel.TagPrefixAWS))
 		}
 		lk := strings.ToLower(k)
 		if seen[lk] {

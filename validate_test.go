@@ -9,13 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"go.uber.org/mock/gomock"
 
-	"github.com/iamkeys/iamkeys/mocks"
-
 	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/iamkeystest"
+	"github.com/iamkeys/iamkeys/mocks"
 )
 
 // TestInvalidInputSendsNothing: every method refuses input IAM would reject
-// (iam-reference §3: userNameType 1-64 [\w+=,.@-]+, accessKeyIdType 16-128
+// (docs/iam-reference.md §3: userNameType 1-64 [\w+=,.@-]+, accessKeyIdType 16-128
 // [\w]+, statusType, policy names and documents, paths, tags) with
 // ErrInvalidInput naming the field, and sends no request: the mock has no
 // expectations, so any call fails the test.
@@ -52,6 +52,26 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 			_, err := m.EnsureUser(ctx, "alice", iamkeys.WithTags(map[string]string{"Team": "a", "team": "b"}))
 			return err
 		}, "tags"},
+		// tagValueType is [\p{L}\p{Z}\p{N}_.:/=+\-@]*, its * the quantifier
+		// (IAM API Reference, Tag: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html).
+		{"tag value with *", func(m *iamkeys.Manager) error {
+			_, err := m.EnsureUser(ctx, "alice", iamkeys.WithTags(map[string]string{"team": "a*"}))
+			return err
+		}, "tag value"},
+		// Tag keys and values may not begin with aws:, in any case (IAM
+		// User Guide, Tagging IAM resources: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html).
+		{"tag key aws:", func(m *iamkeys.Manager) error {
+			_, err := m.EnsureUser(ctx, "alice", iamkeys.WithTags(map[string]string{"aws:team": "a"}))
+			return err
+		}, "tag key"},
+		{"tag key AWS:", func(m *iamkeys.Manager) error {
+			_, err := m.EnsureUser(ctx, "alice", iamkeys.WithTags(map[string]string{"AWS:team": "a"}))
+			return err
+		}, "tag key"},
+		{"tag value Aws:", func(m *iamkeys.Manager) error {
+			_, err := m.EnsureUser(ctx, "alice", iamkeys.WithTags(map[string]string{"team": "Aws:a"}))
+			return err
+		}, "tag value"},
 		{"boundary", func(m *iamkeys.Manager) error {
 			_, err := m.EnsureUser(ctx, "alice", iamkeys.WithPermissionsBoundary("not-an-arn"))
 			return err
@@ -66,7 +86,7 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 				t.Fatalf("err = %v, want ErrInvalidInput", err)
 			}
 			var ie *iamkeys.InputError
-			if !errors.As(err, &ie) || ie.Field != tt.field || ie.Rule == "" {
+			if !errors.As(err, &ie) || ie.Field != tt.field || ie.Constraint == "" {
 				t.Errorf("InputError = %+v, want field %q with a rule", ie, tt.field)
 			}
 		})
@@ -114,5 +134,31 @@ func TestNewValidatesOptions(t *testing.T) {
 	}
 	if _, err := iamkeys.New(nil); !errors.Is(err, iamkeys.ErrInvalidInput) {
 		t.Errorf("New(nil) = %v, want ErrInvalidInput", err)
+	}
+}
+
+// TestTagEdgesAccepted: tags at the edges of IAM's rules reach IAM, and the
+// fake (which enforces the same rules) takes them: an empty value, every
+// permitted symbol, and "aws" not followed by a colon or not at the start.
+func TestTagEdgesAccepted(t *testing.T) {
+	srv := iamkeystest.NewServer()
+	defer srv.Close()
+	m, err := iamkeys.New(srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]string{
+		"empty":      "",
+		"symbols":    "_.:/=+-@ äß 12",
+		"aws":        "aws",
+		"awsteam":    "aws-team",
+		"team:aws:x": "x aws:y",
+	}
+	if _, err := m.EnsureUser(context.Background(), "alice", iamkeys.WithTags(tags)); err != nil {
+		t.Fatalf("EnsureUser with edge tags: %v", err)
+	}
+	u, _ := srv.User("alice")
+	if len(u.Tags) != len(tags) {
+		t.Errorf("fake holds tags %v, want %v", u.Tags, tags)
 	}
 }

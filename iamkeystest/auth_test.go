@@ -32,9 +32,9 @@ func TestAuthentication(t *testing.T) {
 		name, id, secret string
 		code             string
 	}{
-		// iam-reference §1.4: wrong secret → SignatureDoesNotMatch 403.
+		// docs/iam-reference.md §1.4: wrong secret → SignatureDoesNotMatch 403.
 		{"wrong secret", k.ID, strings.Repeat("x", 40), "SignatureDoesNotMatch"},
-		// iam-reference §1.4: unknown or inactive key → InvalidClientTokenId 403.
+		// docs/iam-reference.md §1.4: unknown or inactive key → InvalidClientTokenId 403.
 		{"unknown key", "AKIAIOSFODNN7EXAMPLE", k.Secret, "InvalidClientTokenId"},
 		{"inactive key", inactive.ID, inactive.Secret, "InvalidClientTokenId"},
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // reportReuse is how long a credential report is reused before a new
-// GenerateCredentialReport regenerates it (iam-reference §5.1).
+// GenerateCredentialReport regenerates it (docs/iam-reference.md §5.1).
 const reportReuse = 4 * time.Hour
 
 // reportState is the account's one credential report.
@@ -32,7 +32,7 @@ type xmlGetCredentialReportResult struct {
 	GeneratedTime string `xml:"GeneratedTime"`
 }
 
-// reportHeader is the credential report's 22 columns (iam-reference §5.2).
+// reportHeader is the credential report's 22 columns (docs/iam-reference.md §5.2).
 var reportHeader = []string{
 	"user", "arn", "user_creation_time", "password_enabled", "password_last_used",
 	"password_last_changed", "password_next_rotation", "mfa_active",
@@ -71,7 +71,7 @@ func (s *Server) opGetCredentialReport(c *call) (any, *apiError) {
 	now := s.now()
 	switch {
 	case !s.report.exists:
-		// iam-reference §5.1: ReportNotPresent 410 carries no Message.
+		// docs/iam-reference.md §5.1: ReportNotPresent 410 carries no Message.
 		return nil, newError(iamerr.ReportNotPresent, "")
 	case s.generating(now):
 		return nil, newError(iamerr.ReportInProgress, "Report generation in progress.")
@@ -120,7 +120,7 @@ func (s *Server) buildReport(now time.Time) []byte {
 var certColumns = []string{"false", "N/A", "false", "N/A"}
 
 // keyColumns renders the two access key slots: active keys first, then by
-// creation time (iam-reference §5.2: slots are not creation order), with
+// creation time (docs/iam-reference.md §5.2: slots are not creation order), with
 // the last uses visible at now (WithLastUseLag).
 func keyColumns(keys []*accessKey, now time.Time) []string {
 	ordered := sortedKeys(keys)

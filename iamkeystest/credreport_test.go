@@ -19,7 +19,7 @@ func TestCredentialReportStateMachine(t *testing.T) {
 	_, c, clock := newServer(t, iamkeystest.WithReportGenerationDelay(10*time.Second))
 	ctx := context.Background()
 
-	// iam-reference §5.1: Get before any Generate → ReportNotPresent 410, no Message.
+	// docs/iam-reference.md §5.1: Get before any Generate → ReportNotPresent 410, no Message.
 	_, err := c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
 	var np *types.CredentialReportNotPresentException
 	if !errors.As(err, &np) {
@@ -44,7 +44,7 @@ func TestCredentialReportStateMachine(t *testing.T) {
 	if out := gen(); out.State != types.ReportStateTypeInprogress {
 		t.Errorf("second Generate = %v", out.State)
 	}
-	// iam-reference §8.6: ReportInProgress is 404.
+	// docs/iam-reference.md §8.6: ReportInProgress is 404.
 	_, err = c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
 	var nr *types.CredentialReportNotReadyException
 	if !errors.As(err, &nr) {
@@ -109,13 +109,13 @@ func TestCredentialReportContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// iam-reference §5.2: 22 columns in this order.
+	// docs/iam-reference.md §5.2: 22 columns in this order.
 	header := "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
 	if got := strings.Join(rows[0], ","); got != header {
 		t.Fatalf("header = %s", got)
 	}
 	want := []string{
-		// iam-reference §5.2: root first, not_supported values, lowercase booleans, +00:00.
+		// docs/iam-reference.md §5.2: root first, not_supported values, lowercase booleans, +00:00.
 		"<root_account>,arn:aws:iam::123456789012:root,2026-01-02T03:04:05+00:00,not_supported,no_information,not_supported,not_supported,false,true,2026-01-01T03:04:05+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
 		"admin,arn:aws:iam::123456789012:user/admin,2026-01-02T03:04:05+00:00,false,N/A,N/A,N/A,false,true,2026-01-02T03:04:05+00:00,2026-01-02T03:05:05+00:00,us-east-1,iam,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
 		// Active key first; the inactive key still shows last_rotated.

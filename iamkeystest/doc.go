@@ -17,6 +17,46 @@
 // GetCredentialReport, plus STS GetCallerIdentity, chosen by the signing
 // service "sts" in the SigV4 credential scope.
 //
+// A user's other dependents, each of which makes DeleteUser fail with
+// DeleteConflict and IAM's message until removed: CreateLoginProfile,
+// GetLoginProfile, UpdateLoginProfile and DeleteLoginProfile;
+// AttachUserPolicy, DetachUserPolicy and ListAttachedUserPolicies (AWS
+// managed policies such as arn:aws:iam::aws:policy/ReadOnlyAccess exist);
+// CreateGroup, DeleteGroup, AddUserToGroup, RemoveUserFromGroup and
+// ListGroupsForUser; ListMFADevices, DeactivateMFADevice and
+// DeleteVirtualMFADevice; UploadSSHPublicKey, ListSSHPublicKeys and
+// DeleteSSHPublicKey; UploadSigningCertificate, ListSigningCertificates and
+// DeleteSigningCertificate; CreateServiceSpecificCredential,
+// ListServiceSpecificCredentials and DeleteServiceSpecificCredential. Seed
+// them with AddLoginProfile, AttachPolicy, AddGroup, AddUserToGroup,
+// AddMFADevice, AddSSHPublicKey, AddSigningCertificate and
+// AddServiceCredential, and inspect them with Dependents.
+//
+// Requests signed for "ssm" get SSM Parameter Store on AWS JSON 1.1, for the
+// real *ssm.Client built from Server.Config: PutParameter, GetParameter
+// (with ":version" and ":label" selectors), GetParameters,
+// GetParameterHistory, LabelParameterVersion, UnlabelParameterVersion,
+// DeleteParameter and DescribeParameters (Name filters only). It keeps
+// SSM's naming, value and label rules and its window of 100 versions
+// (WithParameterVersionLimit lowers it), and shows a SecureString read
+// without decryption as opaque ciphertext; it does not model KMS, parameter
+// policies or real concurrent-write conflicts: inject TooManyUpdates, which
+// the SDK does not retry, with FailNext.
+//
+// Requests signed for "secretsmanager" get AWS Secrets Manager on AWS JSON
+// 1.1, for the real *secretsmanager.Client built from Server.Config:
+// CreateSecret, GetSecretValue, PutSecretValue, UpdateSecretVersionStage,
+// DescribeSecret, ListSecretVersionIds, ListSecrets, DeleteSecret and
+// RestoreSecret. A secret is found by name, ARN or ARN without its
+// six-character suffix; ClientRequestToken makes writes idempotent; the
+// staging labels AWSCURRENT, AWSPREVIOUS and AWSPENDING move as in AWS,
+// unlabelled versions are hidden unless asked for, and a secret scheduled
+// for deletion answers InvalidRequestException until RestoreSecret or the
+// end of its recovery window on the server clock. The version quota (100,
+// plus every version younger than 24 hours) ends in LimitExceededException;
+// WithSecretVersionLimit lowers it. It does not model KMS, resource
+// policies, rotation with Lambda, replication or UpdateSecret.
+//
 // Every request must carry a valid SigV4 signature made with an active key
 // the server knows; the server verifies it with the stored secret. The
 // signing key identifies the caller, so operations whose UserName is
@@ -42,9 +82,14 @@
 //     key shows in GetAccessKeyLastUsed and the credential report only
 //     after WithLastUseLag. Otherwise reads after writes are always
 //     current;
-//   - roles, groups, managed policies, login profiles, MFA devices,
-//     certificates, SSH keys and STS temporary credentials, and so the
-//     DeleteUser conflicts and the "non-User credentials" errors they cause;
+//   - roles and STS temporary credentials, and so the "non-User
+//     credentials" errors they cause;
+//   - a user's other dependents beyond what DeleteUser needs: groups hold
+//     no policies, CreateVirtualMFADevice and EnableMFADevice are not
+//     served (AddMFADevice seeds devices), passwords meet no password
+//     policy, only a sample of AWS managed policies exists
+//     (AddManagedPolicy adds customer ones), and Bedrock API keys are not
+//     served;
 //   - root credentials signing requests: root keys (AddRootKey) appear only
 //     in the credential report;
 //   - the users-per-account quota, ReportExpired, presigned (query-string)

@@ -13,8 +13,13 @@ import (
 // Action is the IAM action that made the change: "CreateUser",
 // "DeleteUser", "TagUser", "UntagUser", "PutUserPolicy",
 // "DeleteUserPolicy", "CreateAccessKey", "UpdateAccessKey",
-// "DeleteAccessKey" or "GenerateCredentialReport" (only when it starts a
-// new report); or "Use" for a request signed with AccessKeyID, recorded
+// "DeleteAccessKey", the changes to a user's other dependents (the
+// Create/Update/DeleteLoginProfile, Attach/DetachUserPolicy, CreateGroup,
+// DeleteGroup, AddUserToGroup, RemoveUserFromGroup, DeactivateMFADevice,
+// DeleteVirtualMFADevice, Upload/DeleteSSHPublicKey,
+// Upload/DeleteSigningCertificate and
+// Create/DeleteServiceSpecificCredential actions) or
+// "GenerateCredentialReport" (only when it starts a new report); or "Use" for a request signed with AccessKeyID, recorded
 // once its signature is verified, whatever the request then does. Only
 // requests make events: seeding methods such as AddUser, AddKey and
 // SetLastUsed make none.
@@ -42,6 +47,14 @@ type Event struct {
 	// PolicyName is the inline policy PutUserPolicy or DeleteUserPolicy
 	// wrote or removed.
 	PolicyName string
+	// Target is the other dependent of UserName a change concerns: the
+	// managed policy ARN of AttachUserPolicy or DetachUserPolicy, the group
+	// of AddUserToGroup or RemoveUserFromGroup (and CreateGroup or
+	// DeleteGroup, without UserName), the MFA serial number of
+	// DeactivateMFADevice or DeleteVirtualMFADevice, or the ID of the SSH
+	// public key, signing certificate or service-specific credential
+	// uploaded, created or deleted.
+	Target string
 	// Service and Region are the signing service ("iam", "sts") and region
 	// of a Use.
 	Service string

@@ -112,7 +112,7 @@ func TestThrottleFraction(t *testing.T) {
 			for i := 1; i <= 20; i++ {
 				_, err := c.ListUsers(ctx, &iam.ListUsersInput{})
 				if err != nil {
-					// iam-reference §6.1: Throttling is 400 "Rate exceeded".
+					// docs/iam-reference.md §6.1: Throttling is 400 "Rate exceeded".
 					ae := wantAPIError(t, err, "Throttling", 400)
 					if ae.ErrorMessage() != "Rate exceeded" {
 						t.Errorf("message %q", ae.ErrorMessage())

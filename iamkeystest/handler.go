@@ -38,11 +38,45 @@ var iamOps = map[string]opFunc{
 	"DeleteAccessKey":          (*Server).opDeleteAccessKey,
 	"GenerateCredentialReport": (*Server).opGenerateCredentialReport,
 	"GetCredentialReport":      (*Server).opGetCredentialReport,
+	"CreateRole":               (*Server).opCreateRole,
+	"GetRole":                  (*Server).opGetRole,
+	"DeleteRole":               (*Server).opDeleteRole,
+	"ListRoles":                (*Server).opListRoles,
+	"UpdateAssumeRolePolicy":   (*Server).opUpdateAssumeRolePolicy,
+	"GetAccountSummary":        (*Server).opGetAccountSummary,
+
+	// A user's other dependents (loginprofile.go, managedpolicies.go,
+	// groups.go, mfa.go, credentials_other.go).
+	"CreateLoginProfile":              (*Server).opCreateLoginProfile,
+	"GetLoginProfile":                 (*Server).opGetLoginProfile,
+	"UpdateLoginProfile":              (*Server).opUpdateLoginProfile,
+	"DeleteLoginProfile":              (*Server).opDeleteLoginProfile,
+	"AttachUserPolicy":                (*Server).opAttachUserPolicy,
+	"DetachUserPolicy":                (*Server).opDetachUserPolicy,
+	"ListAttachedUserPolicies":        (*Server).opListAttachedUserPolicies,
+	"CreateGroup":                     (*Server).opCreateGroup,
+	"DeleteGroup":                     (*Server).opDeleteGroup,
+	"AddUserToGroup":                  (*Server).opAddUserToGroup,
+	"RemoveUserFromGroup":             (*Server).opRemoveUserFromGroup,
+	"ListGroupsForUser":               (*Server).opListGroupsForUser,
+	"ListMFADevices":                  (*Server).opListMFADevices,
+	"DeactivateMFADevice":             (*Server).opDeactivateMFADevice,
+	"DeleteVirtualMFADevice":          (*Server).opDeleteVirtualMFADevice,
+	"UploadSSHPublicKey":              (*Server).opUploadSSHPublicKey,
+	"ListSSHPublicKeys":               (*Server).opListSSHPublicKeys,
+	"DeleteSSHPublicKey":              (*Server).opDeleteSSHPublicKey,
+	"UploadSigningCertificate":        (*Server).opUploadSigningCertificate,
+	"ListSigningCertificates":         (*Server).opListSigningCertificates,
+	"DeleteSigningCertificate":        (*Server).opDeleteSigningCertificate,
+	"CreateServiceSpecificCredential": (*Server).opCreateServiceSpecificCredential,
+	"ListServiceSpecificCredentials":  (*Server).opListServiceSpecificCredentials,
+	"DeleteServiceSpecificCredential": (*Server).opDeleteServiceSpecificCredential,
 }
 
 // stsOps are the STS actions the server implements.
 var stsOps = map[string]opFunc{
 	"GetCallerIdentity": (*Server).opGetCallerIdentity,
+	"AssumeRole":        (*Server).opAssumeRole,
 }
 
 // maxBody bounds the request body the server reads.

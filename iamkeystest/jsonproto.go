@@ -40,6 +40,8 @@ func protocolFor(service string) protocol {
 		return secretsManagerProtocol
 	case "ssm":
 		return ssmProtocol
+	case "organizations":
+		return organizationsProtocol
 	}
 	return iamProtocol
 }
@@ -81,7 +83,7 @@ func (p *queryProtocol) faultMessage(s *Server, code string, c *call) string {
 // jsonProtocol is AWS JSON 1.1: POST / with an X-Amz-Target header naming
 // "<prefix>.<Operation>", a JSON body, and answers that are JSON objects;
 // errors are {"__type": code, "Message": text} at 400, or 500 for the
-// service's internal error (aws-services-reference §1).
+// service's internal error (docs/aws-services-reference.md §1).
 type jsonProtocol struct {
 	targetPrefix string
 	ops          map[string]opFunc

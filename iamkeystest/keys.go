@@ -140,7 +140,7 @@ func (s *Server) opGetAccessKeyLastUsed(c *call) (any, *apiError) {
 	}
 	k := s.keys[id]
 	if k == nil || k.owner == nil {
-		// iam-reference §8.1: an unknown key is AccessDenied 403, not NoSuchEntity.
+		// docs/iam-reference.md §8.1: an unknown key is AccessDenied 403, not NoSuchEntity.
 		return nil, newError(iamerr.AccessDenied, "User: "+c.caller.owner.arn(s.cfg.accountID)+
 			" is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key "+id)
 	}

@@ -38,7 +38,7 @@ func TestAccessKeyLifecycle(t *testing.T) {
 	}
 	k2 := out.AccessKey
 
-	// iam-reference §8.4: inactive keys count; LimitExceeded 409.
+	// docs/iam-reference.md §8.4: inactive keys count; LimitExceeded 409.
 	if _, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("frank"), AccessKeyId: k1.AccessKeyId, Status: types.StatusTypeInactive}); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestAccessKeyLifecycle(t *testing.T) {
 		t.Errorf("ListAccessKeys = %+v", got)
 	}
 
-	// iam-reference §3.12: unknown key → NoSuchEntity with this text.
+	// docs/iam-reference.md §3.12: unknown key → NoSuchEntity with this text.
 	_, err = c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("frank"), AccessKeyId: aws.String("AKIAAAAAAAAAAAAAAAAA"), Status: types.StatusTypeActive})
 	if ae := wantAPIError(t, err, "NoSuchEntity", 404); ae.ErrorMessage() != "The Access Key with id AKIAAAAAAAAAAAAAAAAA cannot be found." {
 		t.Errorf("message %q", ae.ErrorMessage())
@@ -77,7 +77,7 @@ func TestAccessKeyLifecycle(t *testing.T) {
 	_, err = c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String("short"), Status: types.StatusTypeActive})
 	wantAPIError(t, err, "ValidationError", 400)
 
-	// iam-reference §3.13: second delete → NoSuchEntity.
+	// docs/iam-reference.md §3.13: second delete → NoSuchEntity.
 	if _, err := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("frank"), AccessKeyId: k1.AccessKeyId}); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestAccessKeyLifecycle(t *testing.T) {
 }
 
 func TestAccessKeysImplicitCaller(t *testing.T) {
-	// iam-reference §8.9: omitted UserName acts on the signing user.
+	// docs/iam-reference.md §8.9: omitted UserName acts on the signing user.
 	s, _, _ := newServer(t)
 	ctx := context.Background()
 	mustUser(t, s, "gina")
@@ -137,7 +137,7 @@ func TestGetAccessKeyLastUsed(t *testing.T) {
 	mustUser(t, s, "hank")
 	k := mustKey(t, s, "hank")
 
-	// iam-reference §8.1: never used → no LastUsedDate, N/A service and region.
+	// docs/iam-reference.md §8.1: never used → no LastUsedDate, N/A service and region.
 	out, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(k.ID)})
 	if err != nil {
 		t.Fatal(err)
@@ -165,10 +165,10 @@ func TestGetAccessKeyLastUsed(t *testing.T) {
 		t.Errorf("Key() = %+v", info)
 	}
 
-	// iam-reference §8.1: unknown key → AccessDenied 403, not NoSuchEntity.
+	// docs/iam-reference.md §8.1: unknown key → AccessDenied 403, not NoSuchEntity.
 	_, err = c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String("AKIAIOSFODNN7EXAMPLE")})
 	ae := wantAPIError(t, err, "AccessDenied", 403)
-	want := "User: arn:aws:iam::123456789012:user/admin is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE" // iam-reference §3.11, recorded from AWS: no colon
+	want := "User: arn:aws:iam::123456789012:user/admin is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE" // docs/iam-reference.md §3.11, recorded from AWS: no colon
 	if ae.ErrorMessage() != want {
 		t.Errorf("message %q", ae.ErrorMessage())
 	}

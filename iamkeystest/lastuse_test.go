@@ -57,7 +57,7 @@ func reportLastUsed(t *testing.T, c *iam.Client, user string) string {
 
 // TestLastUseLag pins that IAM's last-use data lags behind the use (the
 // recorded AWS test polled GetAccessKeyLastUsed for up to 441 s,
-// iam-reference §3.11): a use shows only once the server clock reaches the
+// docs/iam-reference.md §3.11): a use shows only once the server clock reaches the
 // use time plus the lag, and meanwhile the latest visible use, or none,
 // is shown.
 func TestLastUseLag(t *testing.T) {

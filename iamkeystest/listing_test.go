@@ -29,7 +29,7 @@ func listed(t *testing.T, c *iam.Client, user string) []string {
 }
 
 // TestListingLag pins IAM's eventual consistency as a lister sees it
-// (iam-reference §4, "writes become visible to other endpoints and
+// (docs/iam-reference.md §4, "writes become visible to other endpoints and
 // services after a delay"): a key just created may be missing from
 // ListAccessKeys while it already exists, takes one of the user's two
 // slots, signs requests and is found by GetAccessKeyLastUsed,

@@ -23,6 +23,7 @@ type config struct {
 	listingLag       time.Duration
 	eventLog         int
 	eventHook        func(Event)
+	idStem           string // 11 characters after the prefix of deterministic IDs; "" is "IAMKEYSTEST" (org.go)
 }
 
 func defaultConfig() config {

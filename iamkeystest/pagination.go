@@ -15,11 +15,11 @@ const markerPrefix = "iamkeystest:"
 type page struct {
 	start, end int    // item indexes [start, end)
 	truncated  bool   // more items follow
-	marker     string // set only when truncated (iam-reference §8.2)
+	marker     string // set only when truncated (docs/iam-reference.md §8.2)
 }
 
 // A pageRequest is a listing's MaxItems and Marker, read and checked before
-// anything is looked up (iam-reference §1.4: constraints before existence).
+// anything is looked up (docs/iam-reference.md §1.4: constraints before existence).
 type pageRequest struct {
 	maxItems int
 	after    string // the sort key of the first item of the page, from Marker

@@ -11,7 +11,7 @@ import (
 )
 
 // maxInlinePolicySize is the aggregate inline policy quota per user, counted
-// in non-whitespace characters (iam-reference §4).
+// in non-whitespace characters (docs/iam-reference.md §4).
 const maxInlinePolicySize = 2048
 
 type xmlGetUserPolicyResult struct {
@@ -112,7 +112,7 @@ func (s *Server) opGetUserPolicy(c *call) (any, *apiError) {
 	if !ok {
 		return nil, noSuchPolicy(name)
 	}
-	// iam-reference §3.6: the document comes back percent-encoded (RFC 3986).
+	// docs/iam-reference.md §3.6: the document comes back percent-encoded (RFC 3986).
 	return xmlGetUserPolicyResult{UserName: u.name, PolicyName: name, PolicyDocument: encodeRFC3986(doc)}, nil
 }
 

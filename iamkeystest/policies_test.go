@@ -26,7 +26,7 @@ func TestUserPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// iam-reference §3.6: percent-encoded per RFC 3986, stored verbatim.
+	// docs/iam-reference.md §3.6: percent-encoded per RFC 3986, stored verbatim.
 	enc := *out.PolicyDocument
 	if strings.ContainsAny(enc, " \n{\"+*/:") || !strings.Contains(enc, "%0A") || !strings.Contains(enc, "%2B") {
 		t.Errorf("document not RFC 3986 encoded: %s", enc)
@@ -54,7 +54,7 @@ func TestUserPolicies(t *testing.T) {
 	if _, err := c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("jack"), PolicyName: aws.String("p1")}); err != nil {
 		t.Fatal(err)
 	}
-	// iam-reference §3.7: second delete → NoSuchEntity.
+	// docs/iam-reference.md §3.7: second delete → NoSuchEntity.
 	_, err = c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("jack"), PolicyName: aws.String("p1")})
 	var nse *types.NoSuchEntityException
 	if !errors.As(err, &nse) {
@@ -90,13 +90,13 @@ func TestPutUserPolicyErrors(t *testing.T) {
 		status                  int
 		message                 string
 	}{
-		// iam-reference §3.5: invalid JSON → MalformedPolicyDocument 400.
+		// docs/iam-reference.md §3.5: invalid JSON → MalformedPolicyDocument 400.
 		{"malformed", "kate", "p", "{not json", "MalformedPolicyDocument", 400, "Syntax errors in policy."},
 		{"not an object", "kate", "p", "[]", "MalformedPolicyDocument", 400, "Syntax errors in policy."},
 		{"empty document", "kate", "p", "", "ValidationError", 400, "1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{"bad policy name", "kate", "a b", "{}", "ValidationError", 400, "1 validation error detected: Value at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"},
 		{"unknown user", "nobody", "p", "{}", "NoSuchEntity", 404, "The user with name nobody cannot be found."},
-		// iam-reference §4: aggregate inline size over 2048 non-space chars → LimitExceeded 409.
+		// docs/iam-reference.md §4: aggregate inline size over 2048 non-space chars → LimitExceeded 409.
 		{"too big", "kate", "p", big(2049), "LimitExceeded", 409, "Maximum policy size of 2048 bytes exceeded for user kate"},
 	}
 	for _, tt := range tests {

@@ -40,13 +40,13 @@ func signedDo(t *testing.T, s *iamkeystest.Server, method, query, body string) (
 }
 
 func TestQueryStringRequest(t *testing.T) {
-	// iam-reference §1.1: form values are accepted from the URL query too.
+	// docs/iam-reference.md §1.1: form values are accepted from the URL query too.
 	s, _, _ := newServer(t)
 	resp, body := signedDo(t, s, http.MethodGet, "Action=ListUsers&Version=2010-05-08", "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET ListUsers: %d %s", resp.StatusCode, body)
 	}
-	// iam-reference §1.2: envelope, namespace, request ID in header and body.
+	// docs/iam-reference.md §1.2: envelope, namespace, request ID in header and body.
 	var env struct {
 		XMLName xml.Name
 		Result  struct {
@@ -71,7 +71,7 @@ func TestInvalidAction(t *testing.T) {
 	s, _, _ := newServer(t)
 	for _, q := range []string{"Action=MakeCoffee&Version=2010-05-08", "Action=ListUsers&Version=2006-01-02"} {
 		resp, body := signedDo(t, s, http.MethodPost, "", q)
-		// iam-reference §1.4: unknown Action → InvalidAction 400.
+		// docs/iam-reference.md §1.4: unknown Action → InvalidAction 400.
 		if resp.StatusCode != 400 || !strings.Contains(body, "<Code>InvalidAction</Code>") || !strings.Contains(body, "<Type>Sender</Type>") {
 			t.Errorf("%s: %d %s", q, resp.StatusCode, body)
 		}

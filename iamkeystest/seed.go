@@ -51,14 +51,23 @@ func seedError(e *apiError) error {
 // AddUser creates a user at path "/", created at the server clock's now,
 // under the same rules as CreateUser.
 func (s *Server) AddUser(name string) (UserInfo, error) {
+	return s.AddUserWithPath(name, "/")
+}
+
+// AddUserWithPath creates a user at path, such as "/engineering/ci/",
+// created at the server clock's now, under the same rules as CreateUser:
+// the path begins and ends with "/" and holds at most 512 printable ASCII
+// characters.
+func (s *Server) AddUserWithPath(name, path string) (UserInfo, error) {
 	var v validator
 	v.userName(name, 64)
+	v.path(path)
 	if e := v.err(); e != nil {
 		return UserInfo{}, seedError(e)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, e := s.createUser(name, "/", nil)
+	u, e := s.createUser(name, path, nil)
 	if e != nil {
 		return UserInfo{}, seedError(e)
 	}
@@ -137,17 +146,12 @@ func (s *Server) User(name string) (UserInfo, bool) {
 	return s.userInfo(u), true
 }
 
-// Users returns every user, sorted by name.
+// Users returns every user, sorted by name as ListUsers lists them.
 func (s *Server) Users() []UserInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	users := make([]*user, 0, len(s.users))
-	for _, u := range s.users {
-		users = append(users, u)
-	}
-	sortUsers(users)
-	out := make([]UserInfo, 0, len(users))
-	for _, u := range users {
+	out := make([]UserInfo, 0, len(s.users))
+	for _, u := range s.usersFrom("") {
 		out = append(out, s.userInfo(u))
 	}
 	return out

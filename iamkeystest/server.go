@@ -46,9 +46,17 @@ type Server struct {
 	latency  time.Duration
 	throttle throttleState
 
+	ordered userIndex // s.users in listing order (userindex.go)
+
 	lastUseLag time.Duration
 	listingLag time.Duration
 	events     eventLog
+	ssm        ssmState
+	secrets    secretsState // Secrets Manager (secretsmanager_state.go)
+
+	deps accountDeps // groups, virtual MFA devices, dependent IDs (dependents_state.go)
+
+	acct accountState // roles, sessions and the organization (session.go)
 }
 
 // NewServer starts a Server on 127.0.0.1 with a free port. It panics if it
@@ -92,6 +100,8 @@ func newServer(opts ...Option) *Server {
 
 		lastUseLag: cfg.lastUseLag,
 		listingLag: cfg.listingLag,
+		ssm:        newSSMState(opts),
+		secrets:    newSecretsState(opts),
 	}
 	s.throttle.tokens = float64(max(cfg.rateBurst, 1))
 	s.origin = s.now()
@@ -102,9 +112,11 @@ func newServer(opts ...Option) *Server {
 }
 
 // Close shuts the server down and blocks until all outstanding requests on
-// it have completed.
+// it have completed. For an account of an Org it does nothing: close the Org.
 func (s *Server) Close() {
-	s.ts.Close()
+	if s.ts != nil {
+		s.ts.Close()
+	}
 }
 
 // AccountID returns the account ID used in ARNs.

@@ -11,7 +11,7 @@ import (
 	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
-// Access key statuses (iam-reference §3, statusType).
+// Access key statuses (docs/iam-reference.md §3, statusType).
 const (
 	statusActive   = "Active"
 	statusInactive = "Inactive"
@@ -28,6 +28,16 @@ type user struct {
 	tags     []tag             // in insertion order; keys unique case-insensitively
 	policies map[string]string // inline policy name → document, verbatim
 	keys     []*accessKey
+
+	// What DeleteUser refuses to delete while it remains
+	// (dependents_state.go).
+	login    *loginProfile
+	attached []string // managed policy ARNs, in attach order
+	groups   []*group // in join order
+	mfa      []*mfaDevice
+	sshKeys  []*sshKey
+	certs    []*signingCert
+	svcCreds []*serviceCred
 }
 
 type tag struct{ key, value string }
@@ -97,7 +107,7 @@ func (s *Server) newKeyID() string {
 			id = "AKIA" + randomString(idAlphabet, 16)
 		} else {
 			s.keySeq++
-			id = fmt.Sprintf("AKIAIAMKEYSTEST%05d", s.keySeq)
+			id = fmt.Sprintf("AKIA%s%05d", s.idStem(), s.keySeq)
 		}
 		if _, taken := s.keys[id]; !taken {
 			return id
@@ -112,7 +122,7 @@ func (s *Server) newUserID() string {
 		return "AIDA" + randomString(idAlphabet, 17)
 	}
 	s.userSeq++
-	return fmt.Sprintf("AIDAIAMKEYSTEST%06d", s.userSeq)
+	return fmt.Sprintf("AIDA%s%06d", s.idStem(), s.userSeq)
 }
 
 // newSecret returns a 40-character secret access key from crypto/rand.
@@ -143,11 +153,12 @@ func (s *Server) createUser(name, path string, tags []tag) (*user, *apiError) {
 		policies: map[string]string{},
 	}
 	s.users[strings.ToLower(name)] = u
+	s.ordered.add(strings.ToLower(name), u)
 	return u, nil
 }
 
 // createKey adds a key to u (nil for root), enforcing the limit of two keys,
-// inactive ones included (iam-reference §8.4). Callers hold s.mu.
+// inactive ones included (docs/iam-reference.md §8.4). Callers hold s.mu.
 func (s *Server) createKey(u *user, status string, created time.Time) (*accessKey, *apiError) {
 	existing := s.rootKeys
 	if u != nil {

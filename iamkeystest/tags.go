@@ -57,6 +57,27 @@ func validateTags(v *validator, tags []tag) {
 	}
 }
 
+// reservedTagMessage is the InvalidInput text for a tag key or value that
+// begins with "aws:". IAM refuses such tags (IAM User Guide, "Tagging IAM
+// resources"), but no recorded response shows its exact wording, so this
+// text is the fake's own.
+const reservedTagMessage = "Tag keys and values cannot begin with the reserved prefix 'aws:'."
+
+// checkTagInput applies the tag rules IAM answers InvalidInput for, after
+// the model's constraints (ValidationError) have passed: two keys that
+// differ only in case, and a key or value beginning with "aws:" in any case.
+func checkTagInput(tags []tag) *apiError {
+	if e := duplicateTagKeys(tags); e != nil {
+		return e
+	}
+	for _, t := range tags {
+		if iammodel.ReservedTagPrefix(t.key) || iammodel.ReservedTagPrefix(t.value) {
+			return newError(iamerr.InvalidInput, reservedTagMessage)
+		}
+	}
+	return nil
+}
+
 // duplicateTagKeys rejects two tags whose keys differ only in case.
 func duplicateTagKeys(tags []tag) *apiError {
 	seen := map[string]bool{}
@@ -83,7 +104,7 @@ func (s *Server) opTagUser(c *call) (any, *apiError) {
 	if e := v.err(); e != nil {
 		return nil, e
 	}
-	if e := duplicateTagKeys(tags); e != nil {
+	if e := checkTagInput(tags); e != nil {
 		return nil, e
 	}
 	u, e := s.targetUser(c)

@@ -34,7 +34,7 @@ func numberedTags(from, n int, v string) []types.Tag {
 	return tags
 }
 
-// TestTagQuota pins IAM's tag rules (iam-reference §3.2, §3.16, §4): GetUser
+// TestTagQuota pins IAM's tag rules (docs/iam-reference.md §3.2, §3.16, §4): GetUser
 // returns the user's tags (ListUsers does not); a user holds at most 50
 // tags, so a TagUser whose merge would exceed 50 is LimitExceeded 409 and
 // changes nothing, while overwriting existing keys at 50 is fine; a request
@@ -102,5 +102,82 @@ func TestTagQuota(t *testing.T) {
 	}
 	if got := tagsOf(t, c, "tess"); len(got) != 48 || got["K0"] != "" || got["k1"] != "" || got["k2"] != "a" {
 		t.Errorf("after UntagUser: %d tags", len(got))
+	}
+}
+
+// TestTagRules pins the tag rules of IAM's model and user guide, on TagUser
+// and CreateUser alike:
+//   - tagValueType is [\p{L}\p{Z}\p{N}_.:/=+\-@]*, the * being the quantifier,
+//     so a value containing * is ValidationError 400 quoting that pattern
+//     (IAM API Reference, Tag: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html;
+//     the message form of the reference's "Generic (unmodeled) validation
+//     errors" section);
+//   - a key or value beginning with aws:, in any case, is reserved for AWS
+//     (IAM User Guide, Tagging IAM resources:
+//     https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html), which
+//     IAM answers InvalidInput 400, refusing the whole request;
+//   - "aws" without the colon, or aws: later in the text, is an ordinary tag.
+func TestTagRules(t *testing.T) {
+	s, c, _ := newServer(t)
+	ctx := context.Background()
+	mustUser(t, s, "tess")
+	tagUser := func(k, v string) error {
+		_, err := c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("tess"), Tags: []types.Tag{{Key: aws.String(k), Value: aws.String(v)}}})
+		return err
+	}
+	createUser := func(k, v string) error {
+		_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("carl"), Tags: []types.Tag{{Key: aws.String(k), Value: aws.String(v)}}})
+		return err
+	}
+	const valuePattern = `1 validation error detected: Value at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`
+	tests := []struct {
+		name, key, value string
+		code             string // "" for success
+		message          string // checked when set
+	}{
+		{"star in value", "team", "a*b", "ValidationError", valuePattern},
+		{"star alone", "team", "*", "ValidationError", valuePattern},
+		{"aws: key", "aws:team", "x", "InvalidInput", ""},
+		{"AWS: key", "AWS:team", "x", "InvalidInput", ""},
+		{"aWs: key", "aWs:team", "x", "InvalidInput", ""},
+		{"aws: value", "team", "aws:x", "InvalidInput", ""},
+		{"AWS: value", "team", "AWS:", "InvalidInput", ""},
+		{"aws key", "aws", "aws", "", ""},
+		{"aws- key", "aws-team", "awsx", "", ""},
+		{"aws: inside", "team:aws:x", "x aws:y", "", ""},
+		{"empty value", "empty", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for op, call := range map[string]func(k, v string) error{"TagUser": tagUser, "CreateUser": createUser} {
+				err := call(tt.key, tt.value)
+				if tt.code == "" {
+					if err != nil {
+						t.Errorf("%s: %v", op, err)
+					}
+					continue
+				}
+				ae := wantAPIError(t, err, tt.code, 400)
+				if tt.message != "" && ae.ErrorMessage() != tt.message {
+					t.Errorf("%s message = %q, want %q", op, ae.ErrorMessage(), tt.message)
+				}
+				if tt.code == "InvalidInput" {
+					var ie *types.InvalidInputException
+					if !errors.As(err, &ie) {
+						t.Errorf("%s: %v is not an InvalidInputException", op, err)
+					}
+				}
+			}
+			// A refused request changes nothing.
+			if _, ok := s.User("carl"); ok && tt.code != "" {
+				t.Errorf("refused CreateUser created carl")
+			}
+			if got := tagsOf(t, c, "tess"); tt.code != "" && got[tt.key] != "" {
+				t.Errorf("refused TagUser set %s=%q", tt.key, got[tt.key])
+			}
+			if _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("carl")}); err != nil && tt.code == "" {
+				t.Fatal(err)
+			}
+		})
 	}
 }

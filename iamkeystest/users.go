@@ -1,6 +1,7 @@
 package iamkeystest
 
 import (
+	"encoding/base64"
 	"regexp"
 	"sort"
 	"strings"
@@ -26,7 +27,7 @@ type xmlUser struct {
 	PermissionsBoundary *xmlBoundary `xml:"PermissionsBoundary,omitempty"`
 }
 
-// xmlBoundary is a user's permissions boundary (iam-reference §3.1).
+// xmlBoundary is a user's permissions boundary (docs/iam-reference.md §3.1).
 type xmlBoundary struct {
 	PermissionsBoundaryType string `xml:"PermissionsBoundaryType"`
 	PermissionsBoundaryArn  string `xml:"PermissionsBoundaryArn"`
@@ -48,7 +49,7 @@ type xmlUserList struct {
 }
 
 // xmlOf renders u; withTags adds its tags and permissions boundary, which
-// ListUsers never shows (iam-reference §3.4).
+// ListUsers never shows (docs/iam-reference.md §3.4).
 func (s *Server) xmlOf(u *user, withTags bool) xmlUser {
 	x := xmlUser{
 		Path:       u.path,
@@ -70,7 +71,7 @@ func (s *Server) xmlOf(u *user, withTags bool) xmlUser {
 }
 
 // targetUser resolves the optional UserName of c: the named user, or the
-// caller's own user when the parameter is omitted (iam-reference §8.9).
+// caller's own user when the parameter is omitted (docs/iam-reference.md §8.9).
 // Callers hold s.mu and have validated the name.
 func (s *Server) targetUser(c *call) (*user, *apiError) {
 	if !c.has("UserName") {
@@ -115,11 +116,11 @@ func (s *Server) opCreateUser(c *call) (any, *apiError) {
 	if e := v.err(); e != nil {
 		return nil, e
 	}
-	if e := duplicateTagKeys(tags); e != nil {
+	if e := checkTagInput(tags); e != nil {
 		return nil, e
 	}
 	if boundary != "" && !policyARN.MatchString(boundary) {
-		// iam-reference §3.1: a malformed boundary ARN is InvalidInput.
+		// docs/iam-reference.md §3.1: a malformed boundary ARN is InvalidInput.
 		return nil, newError(iamerr.InvalidInput, "ARN "+boundary+" is not valid.")
 	}
 	u, e := s.createUser(name, path, tags)
@@ -128,7 +129,7 @@ func (s *Server) opCreateUser(c *call) (any, *apiError) {
 	}
 	u.boundary = boundary
 	s.emit(c, Event{Action: c.action, UserName: u.name, Tags: tagMap(tags)})
-	// iam-reference §3.1: Tags only when tags were supplied; the boundary
+	// docs/iam-reference.md §3.1: Tags only when tags were supplied; the boundary
 	// only when set.
 	x := s.xmlOf(u, true)
 	if len(tags) == 0 {
@@ -158,12 +159,9 @@ func (s *Server) opDeleteUser(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	// iam-reference §3.3: IAM does not delete dependents.
-	if len(u.policies) > 0 {
-		return nil, newError(iamerr.DeleteConflict, "Cannot delete entity, must delete policies first.")
-	}
-	if len(u.keys) > 0 {
-		return nil, newError(iamerr.DeleteConflict, "Cannot delete entity, must delete access keys first.")
+	// docs/iam-reference.md §3.3: IAM does not delete dependents.
+	if e := u.deleteConflict(); e != nil {
+		return nil, e
 	}
 	delete(s.users, strings.ToLower(u.name))
 	s.emit(c, Event{Action: c.action, UserName: u.name})
@@ -183,17 +181,20 @@ func (s *Server) opListUsers(c *call) (any, *apiError) {
 	if e := v.err(); e != nil {
 		return nil, e
 	}
-	var users []*user
-	for _, u := range s.users {
-		if strings.HasPrefix(u.path, prefix) {
-			users = append(users, u)
-		}
-	}
-	sortUsers(users)
-	p := pr.page(len(users), func(i int) string { return strings.ToLower(users[i].name) })
-	res := xmlListUsersResult{IsTruncated: p.truncated, Marker: p.marker}
+	// Pages as pageRequest.page makes them, read from the ordered index: the
+	// page starts at the first user whose key is not below the marker's, and
+	// the marker names the first user of the next page.
+	res := xmlListUsersResult{}
 	res.Users.Members = []xmlUser{}
-	for _, u := range users[p.start:p.end] {
+	for key, u := range s.usersFrom(pr.after) {
+		if !strings.HasPrefix(u.path, prefix) {
+			continue
+		}
+		if len(res.Users.Members) == pr.maxItems {
+			res.IsTruncated = true
+			res.Marker = base64.RawURLEncoding.EncodeToString([]byte(markerPrefix + key))
+			break
+		}
 		res.Users.Members = append(res.Users.Members, s.xmlOf(u, false))
 	}
 	return res, nil

@@ -24,12 +24,12 @@ func TestCreateGetDeleteUser(t *testing.T) {
 		!strings.HasPrefix(*u.UserId, "AIDA") || len(*u.UserId) != 21 || !u.CreateDate.Equal(start) {
 		t.Errorf("CreateUser = %+v", u)
 	}
-	// iam-reference §3.1: Tags only when given.
+	// docs/iam-reference.md §3.1: Tags only when given.
 	if u.Tags != nil {
 		t.Errorf("Tags = %v, want nil", u.Tags)
 	}
 
-	// iam-reference §8.8: lookups are case-insensitive, stored case preserved.
+	// docs/iam-reference.md §8.8: lookups are case-insensitive, stored case preserved.
 	got, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bob")})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestCreateGetDeleteUser(t *testing.T) {
 		t.Errorf("GetUser name = %q", *got.User.UserName)
 	}
 
-	// iam-reference §8.8: uniqueness is case-insensitive → EntityAlreadyExists 409.
+	// docs/iam-reference.md §8.8: uniqueness is case-insensitive → EntityAlreadyExists 409.
 	_, err = c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("BOB")})
 	var exists *types.EntityAlreadyExistsException
 	if !errors.As(err, &exists) {
@@ -115,7 +115,7 @@ func TestDeleteUserConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// iam-reference §3.3 / §8.3: DeleteConflict 409 while policies or keys remain.
+	// docs/iam-reference.md §3.3 / §8.3: DeleteConflict 409 while policies or keys remain.
 	_, err = c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("carol")})
 	var dc *types.DeleteConflictException
 	if !errors.As(err, &dc) {
@@ -140,7 +140,7 @@ func TestDeleteUserConflicts(t *testing.T) {
 }
 
 func TestUserValidation(t *testing.T) {
-	// iam-reference §1.4 / §8.10: constraint violations are ValidationError 400,
+	// docs/iam-reference.md §1.4 / §8.10: constraint violations are ValidationError 400,
 	// checked before existence.
 	_, c, _ := newServer(t)
 	ctx := context.Background()
@@ -213,7 +213,7 @@ func TestListUsersPagination(t *testing.T) {
 	for _, n := range []string{"dave", "Carol", "bob"} {
 		mustUser(t, s, n)
 	}
-	// iam-reference §8.2: the paginator stops because Marker is absent once
+	// docs/iam-reference.md §8.2: the paginator stops because Marker is absent once
 	// IsTruncated is false; it must not loop.
 	p := iam.NewListUsersPaginator(c, &iam.ListUsersInput{MaxItems: aws.Int32(1)})
 	var names []string
@@ -251,7 +251,7 @@ func TestListUsersPagination(t *testing.T) {
 	}
 }
 
-// TestPaginationErrors pins iam-reference §1.4 for every listing: MaxItems
+// TestPaginationErrors pins docs/iam-reference.md §1.4 for every listing: MaxItems
 // outside 1..1000 and an unparseable Marker are ValidationError 400, checked
 // before the user is looked up (a missing user still gets ValidationError).
 func TestPaginationErrors(t *testing.T) {
@@ -338,7 +338,7 @@ func TestUserTags(t *testing.T) {
 	wantAPIError(t, err, "InvalidInput", 400)
 }
 
-// TestPermissionsBoundary pins iam-reference §3.1/§3.2/§3.4: CreateUser and
+// TestPermissionsBoundary pins docs/iam-reference.md §3.1/§3.2/§3.4: CreateUser and
 // GetUser show a boundary only when set, ListUsers never; a malformed ARN is
 // InvalidInput and a too-short one ValidationError.
 func TestPermissionsBoundary(t *testing.T) {

@@ -11,14 +11,14 @@ import (
 	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
-// Messages IAM uses instead of the generic constraint text (iam-reference §1.4).
+// Messages IAM uses instead of the generic constraint text (docs/iam-reference.md §1.4).
 const (
 	userNamePatternMessage = "The specified value for userName is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"
 	pathPatternMessage     = "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters."
 )
 
 // validator collects constraint violations, so that a request with several
-// gets one ValidationError listing all of them (iam-reference §1.4).
+// gets one ValidationError listing all of them (docs/iam-reference.md §1.4).
 type validator struct {
 	errs    []string
 	special string // a whole-message error that replaces the list

@@ -41,6 +41,50 @@ func (m *MockAPIClient) EXPECT() *MockAPIClientMockRecorder {
 	return m.recorder
 }
 
+// AttachUserPolicy mocks base method.
+func (m *MockAPIClient) AttachUserPolicy(ctx context.Context, params *iam.AttachUserPolicyInput, optFns ...func(*iam.Options)) (*iam.AttachUserPolicyOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range optFns {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "AttachUserPolicy", varargs...)
+	ret0, _ := ret[0].(*iam.AttachUserPolicyOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// AttachUserPolicy indicates an expected call of AttachUserPolicy.
+func (mr *MockAPIClientMockRecorder) AttachUserPolicy(ctx, params any, optFns ...any) *MockAPIClientAttachUserPolicyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, optFns...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AttachUserPolicy", reflect.TypeOf((*MockAPIClient)(nil).AttachUserPolicy), varargs...)
+	return &MockAPIClientAttachUserPolicyCall{Call: call}
+}
+
+// MockAPIClientAttachUserPolicyCall wrap *gomock.Call
+type MockAPIClientAttachUserPolicyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientAttachUserPolicyCall) Return(arg0 *iam.AttachUserPolicyOutput, arg1 error) *MockAPIClientAttachUserPolicyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientAttachUserPolicyCall) Do(f func(context.Context, *iam.AttachUserPolicyInput, ...func(*iam.Options)) (*iam.AttachUserPolicyOutput, error)) *MockAPIClientAttachUserPolicyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientAttachUserPolicyCall) DoAndReturn(f func(context.Context, *iam.AttachUserPolicyInput, ...func(*iam.Options)) (*iam.AttachUserPolicyOutput, error)) *MockAPIClientAttachUserPolicyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // CreateAccessKey mocks base method.
 func (m *MockAPIClient) CreateAccessKey(ctx context.Context, params *iam.CreateAccessKeyInput, optFns ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error) {
 	m.ctrl.T.Helper()
@@ -129,6 +173,50 @@ func (c *MockAPIClientCreateUserCall) DoAndReturn(f func(context.Context, *iam.C
 	return c
 }
 
+// DeactivateMFADevice mocks base method.
+func (m *MockAPIClient) DeactivateMFADevice(ctx context.Context, params *iam.DeactivateMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range optFns {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeactivateMFADevice", varargs...)
+	ret0, _ := ret[0].(*iam.DeactivateMFADeviceOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeactivateMFADevice indicates an expected call of DeactivateMFADevice.
+func (mr *MockAPIClientMockRecorder) DeactivateMFADevice(ctx, params any, optFns ...any) *MockAPIClientDeactivateMFADeviceCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, optFns...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeactivateMFADevice", reflect.TypeOf((*MockAPIClient)(nil).DeactivateMFADevice), varargs...)
+	return &MockAPIClientDeactivateMFADeviceCall{Call: call}
+}
+
+// MockAPIClientDeactivateMFADeviceCall wrap *gomock.Call
+type MockAPIClientDeactivateMFADeviceCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientDeactivateMFADeviceCall) Return(arg0 *iam.DeactivateMFADeviceOutput, arg1 error) *MockAPIClientDeactivateMFADeviceCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientDeactivateMFADeviceCall) Do(f func(context.Context, *iam.DeactivateMFADeviceInput, ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error)) *MockAPIClientDeactivateMFADeviceCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientDeactivateMFADeviceCall) DoAndReturn(f func(context.Context, *iam.DeactivateMFADeviceInput, ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error)) *MockAPIClientDeactivateMFADeviceCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // DeleteAccessKey mocks base method.
 func (m *MockAPIClient) DeleteAccessKey(ctx context.Context, params *iam.DeleteAccessKeyInput, optFns ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error) {
 	m.ctrl.T.Helper()
@@ -169,6 +257,182 @@ func (c *MockAPIClientDeleteAccessKeyCall) Do(f func(context.Context, *iam.Delet
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockAPIClientDeleteAccessKeyCall) DoAndReturn(f func(context.Context, *iam.DeleteAccessKeyInput, ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error)) *MockAPIClientDeleteAccessKeyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteLoginProfile mocks base method.
+func (m *MockAPIClient) DeleteLoginProfile(ctx context.Context, params *iam.DeleteLoginProfileInput, optFns ...func(*iam.Options)) (*iam.DeleteLoginProfileOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range optFns {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteLoginProfile", varargs...)
+	ret0, _ := ret[0].(*iam.DeleteLoginProfileOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteLoginProfile indicates an expected call of DeleteLoginProfile.
+func (mr *MockAPIClientMockRecorder) DeleteLoginProfile(ctx, params any, optFns ...any) *MockAPIClientDeleteLoginProfileCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, optFns...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteLoginProfile", reflect.TypeOf((*MockAPIClient)(nil).DeleteLoginProfile), varargs...)
+	return &MockAPIClientDeleteLoginProfileCall{Call: call}
+}
+
+// MockAPIClientDeleteLoginProfileCall wrap *gomock.Call
+type MockAPIClientDeleteLoginProfileCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientDeleteLoginProfileCall) Return(arg0 *iam.DeleteLoginProfileOutput, arg1 error) *MockAPIClientDeleteLoginProfileCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientDeleteLoginProfileCall) Do(f func(context.Context, *iam.DeleteLoginProfileInput, ...func(*iam.Options)) (*iam.DeleteLoginProfileOutput, error)) *MockAPIClientDeleteLoginProfileCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientDeleteLoginProfileCall) DoAndReturn(f func(context.Context, *iam.DeleteLoginProfileInput, ...func(*iam.Options)) (*iam.DeleteLoginProfileOutput, error)) *MockAPIClientDeleteLoginProfileCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteSSHPublicKey mocks base method.
+func (m *MockAPIClient) DeleteSSHPublicKey(ctx context.Context, params *iam.DeleteSSHPublicKeyInput, optFns ...func(*iam.Options)) (*iam.DeleteSSHPublicKeyOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range optFns {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteSSHPublicKey", varargs...)
+	ret0, _ := ret[0].(*iam.DeleteSSHPublicKeyOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteSSHPublicKey indicates an expected call of DeleteSSHPublicKey.
+func (mr *MockAPIClientMockRecorder) DeleteSSHPublicKey(ctx, params any, optFns ...any) *MockAPIClientDeleteSSHPublicKeyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, optFns...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteSSHPublicKey", reflect.TypeOf((*MockAPIClient)(nil).DeleteSSHPublicKey), varargs...)
+	return &MockAPIClientDeleteSSHPublicKeyCall{Call: call}
+}
+
+// MockAPIClientDeleteSSHPublicKeyCall wrap *gomock.Call
+type MockAPIClientDeleteSSHPublicKeyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientDeleteSSHPublicKeyCall) Return(arg0 *iam.DeleteSSHPublicKeyOutput, arg1 error) *MockAPIClientDeleteSSHPublicKeyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientDeleteSSHPublicKeyCall) Do(f func(context.Context, *iam.DeleteSSHPublicKeyInput, ...func(*iam.Options)) (*iam.DeleteSSHPublicKeyOutput, error)) *MockAPIClientDeleteSSHPublicKeyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientDeleteSSHPublicKeyCall) DoAndReturn(f func(context.Context, *iam.DeleteSSHPublicKeyInput, ...func(*iam.Options)) (*iam.DeleteSSHPublicKeyOutput, error)) *MockAPIClientDeleteSSHPublicKeyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteServiceSpecificCredential mocks base method.
+func (m *MockAPIClient) DeleteServiceSpecificCredential(ctx context.Context, params *iam.DeleteServiceSpecificCredentialInput, optFns ...func(*iam.Options)) (*iam.DeleteServiceSpecificCredentialOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range optFns {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteServiceSpecificCredential", varargs...)
+	ret0, _ := ret[0].(*iam.DeleteServiceSpecificCredentialOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteServiceSpecificCredential indicates an expected call of DeleteServiceSpecificCredential.
+func (mr *MockAPIClientMockRecorder) DeleteServiceSpecificCredential(ctx, params any, optFns ...any) *MockAPIClientDeleteServiceSpecificCredentialCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, optFns...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteServiceSpecificCredential", reflect.TypeOf((*MockAPIClient)(nil).DeleteServiceSpecificCredential), varargs...)
+	return &MockAPIClientDeleteServiceSpecificCredentialCall{Call: call}
+}
+
+// MockAPIClientDeleteServiceSpecificCredentialCall wrap *gomock.Call
+type MockAPIClientDeleteServiceSpecificCredentialCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientDeleteServiceSpecificCredentialCall) Return(arg0 *iam.DeleteServiceSpecificCredentialOutput, arg1 error) *MockAPIClientDeleteServiceSpecificCredentialCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientDeleteServiceSpecificCredentialCall) Do(f func(context.Context, *iam.DeleteServiceSpecificCredentialInput, ...func(*iam.Options)) (*iam.DeleteServiceSpecificCredentialOutput, error)) *MockAPIClientDeleteServiceSpecificCredentialCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientDeleteServiceSpecificCredentialCall) DoAndReturn(f func(context.Context, *iam.DeleteServiceSpecificCredentialInput, ...func(*iam.Options)) (*iam.DeleteServiceSpecificCredentialOutput, error)) *MockAPIClientDeleteServiceSpecificCredentialCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteSigningCertificate mocks base method.
+func (m *MockAPIClient) DeleteSigningCertificate(ctx context.Context, params *iam.DeleteSigningCertificateInput, optFns ...func(*iam.Options)) (*iam.DeleteSigningCertificateOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range optFns {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteSigningCertificate", varargs...)
+	ret0, _ := ret[0].(*iam.DeleteSigningCertificateOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteSigningCertificate indicates an expected call of DeleteSigningCertificate.
+func (mr *MockAPIClientMockRecorder) DeleteSigningCertificate(ctx, params any, optFns ...any) *MockAPIClientDeleteSigningCertificateCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, optFns...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteSigningCertificate", reflect.TypeOf((*MockAPIClient)(nil).DeleteSigningCertificate), varargs...)
+	return &MockAPIClientDeleteSigningCertificateCall{Call: call}
+}
+
+// MockAPIClientDeleteSigningCertificateCall wrap *gomock.Call
+type MockAPIClientDeleteSigningCertificateCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientDeleteSigningCertificateCall) Return(arg0 *iam.DeleteSigningCertificateOutput, arg1 error) *MockAPIClientDeleteSigningCertificateCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientDeleteSigningCertificateCall) Do(f func(context.Context, *iam.DeleteSigningCertificateInput, ...func(*iam.Options)) (*iam.DeleteSigningCertificateOutput, error)) *MockAPIClientDeleteSigningCertificateCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientDeleteSigningCertificateCall) DoAndReturn(f func(context.Context, *iam.DeleteSigningCertificateInput, ...func(*iam.Options)) (*iam.DeleteSigningCertificateOutput, error)) *MockAPIClientDeleteSigningCertificateCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -261,46 +525,90 @@ func (c *MockAPIClientDeleteUserPolicyCall) DoAndReturn(f func(context.Context, 
 	return c
 }
 
-// GenerateCredentialReport mocks base method.
-func (m *MockAPIClient) GenerateCredentialReport(ctx context.Context, params *iam.GenerateCredentialReportInput, optFns ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error) {
+// DeleteVirtualMFADevice mocks base method.
+func (m *MockAPIClient) DeleteVirtualMFADevice(ctx context.Context, params *iam.DeleteVirtualMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error) {
 	m.ctrl.T.Helper()
 	varargs := []any{ctx, params}
 	for _, a := range optFns {
 		varargs = append(varargs, a)
 	}
-	ret := m.ctrl.Call(m, "GenerateCredentialReport", varargs...)
-	ret0, _ := ret[0].(*iam.GenerateCredentialReportOutput)
+	ret := m.ctrl.Call(m, "DeleteVirtualMFADevice", varargs...)
+	ret0, _ := ret[0].(*iam.DeleteVirtualMFADeviceOutput)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
-// GenerateCredentialReport indicates an expected call of GenerateCredentialReport.
-func (mr *MockAPIClientMockRecorder) GenerateCredentialReport(ctx, params any, optFns ...any) *MockAPIClientGenerateCredentialReportCall {
+// DeleteVirtualMFADevice indicates an expected call of DeleteVirtualMFADevice.
+func (mr *MockAPIClientMockRecorder) DeleteVirtualMFADevice(ctx, params any, optFns ...any) *MockAPIClientDeleteVirtualMFADeviceCall {
 	mr.mock.ctrl.T.Helper()
 	varargs := append([]any{ctx, params}, optFns...)
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GenerateCredentialReport", reflect.TypeOf((*MockAPIClient)(nil).GenerateCredentialReport), varargs...)
-	return &MockAPIClientGenerateCredentialReportCall{Call: call}
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteVirtualMFADevice", reflect.TypeOf((*MockAPIClient)(nil).DeleteVirtualMFADevice), varargs...)
+	return &MockAPIClientDeleteVirtualMFADeviceCall{Call: call}
 }
 
-// MockAPIClientGenerateCredentialReportCall wrap *gomock.Call
-type MockAPIClientGenerateCredentialReportCall struct {
+// MockAPIClientDeleteVirtualMFADeviceCall wrap *gomock.Call
+type MockAPIClientDeleteVirtualMFADeviceCall struct {
 	*gomock.Call
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockAPIClientGenerateCredentialReportCall) Return(arg0 *iam.GenerateCredentialReportOutput, arg1 error) *MockAPIClientGenerateCredentialReportCall {
+func (c *MockAPIClientDeleteVirtualMFADeviceCall) Return(arg0 *iam.DeleteVirtualMFADeviceOutput, arg1 error) *MockAPIClientDeleteVirtualMFADeviceCall {
 	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockAPIClientGenerateCredentialReportCall) Do(f func(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)) *MockAPIClientGenerateCredentialReportCall {
+func (c *MockAPIClientDeleteVirtualMFADeviceCall) Do(f func(context.Context, *iam.DeleteVirtualMFADeviceInput, ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error)) *MockAPIClientDeleteVirtualMFADeviceCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockAPIClientGenerateCredentialReportCall) DoAndReturn(f func(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)) *MockAPIClientGenerateCredentialReportCall {
+func (c *MockAPIClientDeleteVirtualMFADeviceCall) DoAndReturn(f func(context.Context, *iam.DeleteVirtualMFADeviceInput, ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error)) *MockAPIClientDeleteVirtualMFADeviceCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DetachUserPolicy mocks base method.
+func (m *MockAPIClient) DetachUserPolicy(ctx context.Context, params *iam.DetachUserPolicyInput, optFns ...func(*iam.Options)) (*iam.DetachUserPolicyOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range optFns {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DetachUserPolicy", varargs...)
+	ret0, _ := ret[0].(*iam.DetachUserPolicyOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DetachUserPolicy indicates an expected call of DetachUserPolicy.
+func (mr *MockAPIClientMockRecorder) DetachUserPolicy(ctx, params any, optFns ...any) *MockAPIClientDetachUserPolicyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, optFns...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DetachUserPolicy", reflect.TypeOf((*MockAPIClient)(nil).DetachUserPolicy), varargs...)
+	return &MockAPIClientDetachUserPolicyCall{Call: call}
+}
+
+// MockAPIClientDetachUserPolicyCall wrap *gomock.Call
+type MockAPIClientDetachUserPolicyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientDetachUserPolicyCall) Return(arg0 *iam.DetachUserPolicyOutput, arg1 error) *MockAPIClientDetachUserPolicyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientDetachUserPolicyCall) Do(f func(context.Context, *iam.DetachUserPolicyInput, ...func(*iam.Options)) (*iam.DetachUserPolicyOutput, error)) *MockAPIClientDetachUserPolicyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientDetachUserPolicyCall) DoAndReturn(f func(context.Context, *iam.DetachUserPolicyInput, ...func(*iam.Options)) (*iam.DetachUserPolicyOutput, error)) *MockAPIClientDetachUserPolicyCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -345,50 +653,6 @@ func (c *MockAPIClientGetAccessKeyLastUsedCall) Do(f func(context.Context, *iam.
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockAPIClientGetAccessKeyLastUsedCall) DoAndReturn(f func(context.Context, *iam.GetAccessKeyLastUsedInput, ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error)) *MockAPIClientGetAccessKeyLastUsedCall {
-	c.Call = c.Call.DoAndReturn(f)
-	return c
-}
-
-// GetCredentialReport mocks base method.
-func (m *MockAPIClient) GetCredentialReport(ctx context.Context, params *iam.GetCredentialReportInput, optFns ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error) {
-	m.ctrl.T.Helper()
-	varargs := []any{ctx, params}
-	for _, a := range optFns {
-		varargs = append(varargs, a)
-	}
-	ret := m.ctrl.Call(m, "GetCredentialReport", varargs...)
-	ret0, _ := ret[0].(*iam.GetCredentialReportOutput)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// GetCredentialReport indicates an expected call of GetCredentialReport.
-func (mr *MockAPIClientMockRecorder) GetCredentialReport(ctx, params any, optFns ...any) *MockAPIClientGetCredentialReportCall {
-	mr.mock.ctrl.T.Helper()
-	varargs := append([]any{ctx, params}, optFns...)
-	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetCredentialReport", reflect.TypeOf((*MockAPIClient)(nil).GetCredentialReport), varargs...)
-	return &MockAPIClientGetCredentialReportCall{Call: call}
-}
-
-// MockAPIClientGetCredentialReportCall wrap *gomock.Call
-type MockAPIClientGetCredentialReportCall struct {
-	*gomock.Call
-}
-
-// Return rewrite *gomock.Call.Return
-func (c *MockAPIClientGetCredentialReportCall) Return(arg0 *iam.GetCredentialReportOutput, arg1 error) *MockAPIClientGetCredentialReportCall {
-	c.Call = c.Call.Return(arg0, arg1)
-	return c
-}
-
-// Do rewrite *gomock.Call.Do
-func (c *MockAPIClientGetCredentialReportCall) Do(f func(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)) *MockAPIClientGetCredentialReportCall {
-	c.Call = c.Call.Do(f)
-	return c
-}
-
-// DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockAPIClientGetCredentialReportCall) DoAndReturn(f func(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)) *MockAPIClientGetCredentialReportCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -525,6 +789,270 @@ func (c *MockAPIClientListAccessKeysCall) DoAndReturn(f func(context.Context, *i
 	return c
 }
 
+// ListAttachedUserPolicies mocks base method.
+func (m *MockAPIClient) ListAttachedUserPolicies(arg0 context.Context, arg1 *iam.ListAttachedUserPoliciesInput, arg2 ...func(*iam.Options)) (*iam.ListAttachedUserPoliciesOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{arg0, arg1}
+	for _, a := range arg2 {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListAttachedUserPolicies", varargs...)
+	ret0, _ := ret[0].(*iam.ListAttachedUserPoliciesOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListAttachedUserPolicies indicates an expected call of ListAttachedUserPolicies.
+func (mr *MockAPIClientMockRecorder) ListAttachedUserPolicies(arg0, arg1 any, arg2 ...any) *MockAPIClientListAttachedUserPoliciesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{arg0, arg1}, arg2...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListAttachedUserPolicies", reflect.TypeOf((*MockAPIClient)(nil).ListAttachedUserPolicies), varargs...)
+	return &MockAPIClientListAttachedUserPoliciesCall{Call: call}
+}
+
+// MockAPIClientListAttachedUserPoliciesCall wrap *gomock.Call
+type MockAPIClientListAttachedUserPoliciesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientListAttachedUserPoliciesCall) Return(arg0 *iam.ListAttachedUserPoliciesOutput, arg1 error) *MockAPIClientListAttachedUserPoliciesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientListAttachedUserPoliciesCall) Do(f func(context.Context, *iam.ListAttachedUserPoliciesInput, ...func(*iam.Options)) (*iam.ListAttachedUserPoliciesOutput, error)) *MockAPIClientListAttachedUserPoliciesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientListAttachedUserPoliciesCall) DoAndReturn(f func(context.Context, *iam.ListAttachedUserPoliciesInput, ...func(*iam.Options)) (*iam.ListAttachedUserPoliciesOutput, error)) *MockAPIClientListAttachedUserPoliciesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListGroupsForUser mocks base method.
+func (m *MockAPIClient) ListGroupsForUser(arg0 context.Context, arg1 *iam.ListGroupsForUserInput, arg2 ...func(*iam.Options)) (*iam.ListGroupsForUserOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{arg0, arg1}
+	for _, a := range arg2 {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListGroupsForUser", varargs...)
+	ret0, _ := ret[0].(*iam.ListGroupsForUserOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListGroupsForUser indicates an expected call of ListGroupsForUser.
+func (mr *MockAPIClientMockRecorder) ListGroupsForUser(arg0, arg1 any, arg2 ...any) *MockAPIClientListGroupsForUserCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{arg0, arg1}, arg2...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListGroupsForUser", reflect.TypeOf((*MockAPIClient)(nil).ListGroupsForUser), varargs...)
+	return &MockAPIClientListGroupsForUserCall{Call: call}
+}
+
+// MockAPIClientListGroupsForUserCall wrap *gomock.Call
+type MockAPIClientListGroupsForUserCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientListGroupsForUserCall) Return(arg0 *iam.ListGroupsForUserOutput, arg1 error) *MockAPIClientListGroupsForUserCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientListGroupsForUserCall) Do(f func(context.Context, *iam.ListGroupsForUserInput, ...func(*iam.Options)) (*iam.ListGroupsForUserOutput, error)) *MockAPIClientListGroupsForUserCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientListGroupsForUserCall) DoAndReturn(f func(context.Context, *iam.ListGroupsForUserInput, ...func(*iam.Options)) (*iam.ListGroupsForUserOutput, error)) *MockAPIClientListGroupsForUserCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListMFADevices mocks base method.
+func (m *MockAPIClient) ListMFADevices(arg0 context.Context, arg1 *iam.ListMFADevicesInput, arg2 ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{arg0, arg1}
+	for _, a := range arg2 {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListMFADevices", varargs...)
+	ret0, _ := ret[0].(*iam.ListMFADevicesOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListMFADevices indicates an expected call of ListMFADevices.
+func (mr *MockAPIClientMockRecorder) ListMFADevices(arg0, arg1 any, arg2 ...any) *MockAPIClientListMFADevicesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{arg0, arg1}, arg2...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListMFADevices", reflect.TypeOf((*MockAPIClient)(nil).ListMFADevices), varargs...)
+	return &MockAPIClientListMFADevicesCall{Call: call}
+}
+
+// MockAPIClientListMFADevicesCall wrap *gomock.Call
+type MockAPIClientListMFADevicesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientListMFADevicesCall) Return(arg0 *iam.ListMFADevicesOutput, arg1 error) *MockAPIClientListMFADevicesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientListMFADevicesCall) Do(f func(context.Context, *iam.ListMFADevicesInput, ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)) *MockAPIClientListMFADevicesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientListMFADevicesCall) DoAndReturn(f func(context.Context, *iam.ListMFADevicesInput, ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)) *MockAPIClientListMFADevicesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListSSHPublicKeys mocks base method.
+func (m *MockAPIClient) ListSSHPublicKeys(arg0 context.Context, arg1 *iam.ListSSHPublicKeysInput, arg2 ...func(*iam.Options)) (*iam.ListSSHPublicKeysOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{arg0, arg1}
+	for _, a := range arg2 {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListSSHPublicKeys", varargs...)
+	ret0, _ := ret[0].(*iam.ListSSHPublicKeysOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListSSHPublicKeys indicates an expected call of ListSSHPublicKeys.
+func (mr *MockAPIClientMockRecorder) ListSSHPublicKeys(arg0, arg1 any, arg2 ...any) *MockAPIClientListSSHPublicKeysCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{arg0, arg1}, arg2...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListSSHPublicKeys", reflect.TypeOf((*MockAPIClient)(nil).ListSSHPublicKeys), varargs...)
+	return &MockAPIClientListSSHPublicKeysCall{Call: call}
+}
+
+// MockAPIClientListSSHPublicKeysCall wrap *gomock.Call
+type MockAPIClientListSSHPublicKeysCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientListSSHPublicKeysCall) Return(arg0 *iam.ListSSHPublicKeysOutput, arg1 error) *MockAPIClientListSSHPublicKeysCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientListSSHPublicKeysCall) Do(f func(context.Context, *iam.ListSSHPublicKeysInput, ...func(*iam.Options)) (*iam.ListSSHPublicKeysOutput, error)) *MockAPIClientListSSHPublicKeysCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientListSSHPublicKeysCall) DoAndReturn(f func(context.Context, *iam.ListSSHPublicKeysInput, ...func(*iam.Options)) (*iam.ListSSHPublicKeysOutput, error)) *MockAPIClientListSSHPublicKeysCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListServiceSpecificCredentials mocks base method.
+func (m *MockAPIClient) ListServiceSpecificCredentials(ctx context.Context, params *iam.ListServiceSpecificCredentialsInput, optFns ...func(*iam.Options)) (*iam.ListServiceSpecificCredentialsOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range optFns {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListServiceSpecificCredentials", varargs...)
+	ret0, _ := ret[0].(*iam.ListServiceSpecificCredentialsOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListServiceSpecificCredentials indicates an expected call of ListServiceSpecificCredentials.
+func (mr *MockAPIClientMockRecorder) ListServiceSpecificCredentials(ctx, params any, optFns ...any) *MockAPIClientListServiceSpecificCredentialsCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, optFns...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListServiceSpecificCredentials", reflect.TypeOf((*MockAPIClient)(nil).ListServiceSpecificCredentials), varargs...)
+	return &MockAPIClientListServiceSpecificCredentialsCall{Call: call}
+}
+
+// MockAPIClientListServiceSpecificCredentialsCall wrap *gomock.Call
+type MockAPIClientListServiceSpecificCredentialsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientListServiceSpecificCredentialsCall) Return(arg0 *iam.ListServiceSpecificCredentialsOutput, arg1 error) *MockAPIClientListServiceSpecificCredentialsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientListServiceSpecificCredentialsCall) Do(f func(context.Context, *iam.ListServiceSpecificCredentialsInput, ...func(*iam.Options)) (*iam.ListServiceSpecificCredentialsOutput, error)) *MockAPIClientListServiceSpecificCredentialsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientListServiceSpecificCredentialsCall) DoAndReturn(f func(context.Context, *iam.ListServiceSpecificCredentialsInput, ...func(*iam.Options)) (*iam.ListServiceSpecificCredentialsOutput, error)) *MockAPIClientListServiceSpecificCredentialsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListSigningCertificates mocks base method.
+func (m *MockAPIClient) ListSigningCertificates(arg0 context.Context, arg1 *iam.ListSigningCertificatesInput, arg2 ...func(*iam.Options)) (*iam.ListSigningCertificatesOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{arg0, arg1}
+	for _, a := range arg2 {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListSigningCertificates", varargs...)
+	ret0, _ := ret[0].(*iam.ListSigningCertificatesOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListSigningCertificates indicates an expected call of ListSigningCertificates.
+func (mr *MockAPIClientMockRecorder) ListSigningCertificates(arg0, arg1 any, arg2 ...any) *MockAPIClientListSigningCertificatesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{arg0, arg1}, arg2...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListSigningCertificates", reflect.TypeOf((*MockAPIClient)(nil).ListSigningCertificates), varargs...)
+	return &MockAPIClientListSigningCertificatesCall{Call: call}
+}
+
+// MockAPIClientListSigningCertificatesCall wrap *gomock.Call
+type MockAPIClientListSigningCertificatesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientListSigningCertificatesCall) Return(arg0 *iam.ListSigningCertificatesOutput, arg1 error) *MockAPIClientListSigningCertificatesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientListSigningCertificatesCall) Do(f func(context.Context, *iam.ListSigningCertificatesInput, ...func(*iam.Options)) (*iam.ListSigningCertificatesOutput, error)) *MockAPIClientListSigningCertificatesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientListSigningCertificatesCall) DoAndReturn(f func(context.Context, *iam.ListSigningCertificatesInput, ...func(*iam.Options)) (*iam.ListSigningCertificatesOutput, error)) *MockAPIClientListSigningCertificatesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ListUserPolicies mocks base method.
 func (m *MockAPIClient) ListUserPolicies(arg0 context.Context, arg1 *iam.ListUserPoliciesInput, arg2 ...func(*iam.Options)) (*iam.ListUserPoliciesOutput, error) {
 	m.ctrl.T.Helper()
@@ -653,6 +1181,50 @@ func (c *MockAPIClientPutUserPolicyCall) Do(f func(context.Context, *iam.PutUser
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockAPIClientPutUserPolicyCall) DoAndReturn(f func(context.Context, *iam.PutUserPolicyInput, ...func(*iam.Options)) (*iam.PutUserPolicyOutput, error)) *MockAPIClientPutUserPolicyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// RemoveUserFromGroup mocks base method.
+func (m *MockAPIClient) RemoveUserFromGroup(ctx context.Context, params *iam.RemoveUserFromGroupInput, optFns ...func(*iam.Options)) (*iam.RemoveUserFromGroupOutput, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range optFns {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "RemoveUserFromGroup", varargs...)
+	ret0, _ := ret[0].(*iam.RemoveUserFromGroupOutput)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// RemoveUserFromGroup indicates an expected call of RemoveUserFromGroup.
+func (mr *MockAPIClientMockRecorder) RemoveUserFromGroup(ctx, params any, optFns ...any) *MockAPIClientRemoveUserFromGroupCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, optFns...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RemoveUserFromGroup", reflect.TypeOf((*MockAPIClient)(nil).RemoveUserFromGroup), varargs...)
+	return &MockAPIClientRemoveUserFromGroupCall{Call: call}
+}
+
+// MockAPIClientRemoveUserFromGroupCall wrap *gomock.Call
+type MockAPIClientRemoveUserFromGroupCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockAPIClientRemoveUserFromGroupCall) Return(arg0 *iam.RemoveUserFromGroupOutput, arg1 error) *MockAPIClientRemoveUserFromGroupCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockAPIClientRemoveUserFromGroupCall) Do(f func(context.Context, *iam.RemoveUserFromGroupInput, ...func(*iam.Options)) (*iam.RemoveUserFromGroupOutput, error)) *MockAPIClientRemoveUserFromGroupCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockAPIClientRemoveUserFromGroupCall) DoAndReturn(f func(context.Context, *iam.RemoveUserFromGroupInput, ...func(*iam.Options)) (*iam.RemoveUserFromGroupOutput, error)) *MockAPIClientRemoveUserFromGroupCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

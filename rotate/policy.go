@@ -110,4 +110,6 @@ func (p Policy) check() error {
 	return nil
 }
 
-func invalid(field, rule string) error { return &iamkeys.InputError{Field: field, Rule: rule} }
+func invalid(field, constraint string) error {
+	return &iamkeys.InputError{Field: field, Constraint: constraint}
+}

@@ -27,19 +27,29 @@ const (
 	ServiceUnavailable            = "ServiceUnavailable"
 	InvalidAction                 = "InvalidAction"
 	MissingAuthenticationToken    = "MissingAuthenticationToken"
+	ExpiredToken                  = "ExpiredToken"
+
+	// Codes of the operations on a user's other dependents (SDK schemas).
+	DuplicateCertificate          = "DuplicateCertificate" // 409
+	MalformedCertificate          = "MalformedCertificate"
+	InvalidCertificate            = "InvalidCertificate"
+	DuplicateSSHPublicKey         = "DuplicateSSHPublicKey"
+	InvalidPublicKey              = "InvalidPublicKey"
+	UnrecognizedPublicKeyEncoding = "UnrecognizedPublicKeyEncoding"
+	NotSupportedService           = "NotSupportedService" // 404, SDK type ServiceNotSupportedException
 )
 
 // Status returns the HTTP status IAM answers with for code, following the
 // error catalogue in shared/iam-reference.md §2. Unknown codes are 400.
 func Status(code string) int {
 	switch code {
-	case NoSuchEntity, ReportInProgress:
+	case NoSuchEntity, ReportInProgress, NotSupportedService:
 		return 404
-	case EntityAlreadyExists, LimitExceeded, DeleteConflict, ConcurrentModification, EntityTemporarilyUnmodifiable:
+	case EntityAlreadyExists, LimitExceeded, DeleteConflict, ConcurrentModification, EntityTemporarilyUnmodifiable, DuplicateCertificate:
 		return 409
 	case ReportNotPresent, ReportExpired:
 		return 410
-	case AccessDenied, InvalidClientTokenID, SignatureDoesNotMatch, MissingAuthenticationToken:
+	case AccessDenied, InvalidClientTokenID, SignatureDoesNotMatch, MissingAuthenticationToken, ExpiredToken:
 		return 403
 	case ServiceFailure, InternalFailure:
 		return 500

@@ -4,7 +4,10 @@
 // facts are in shared/iam-reference.md §3.
 package iammodel
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // Patterns of IAM's shared parameter types.
 var (
@@ -18,8 +21,9 @@ var (
 	PathPrefix = regexp.MustCompile(`^/[\x21-\x7F]*$`)
 	// TagKey is tagKeyType.
 	TagKey = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
-	// TagValue is tagValueType.
-	TagValue = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@*]*$`)
+	// TagValue is tagValueType: the charset of TagKey, possibly empty (the
+	// model's trailing * is the quantifier, not a permitted character).
+	TagValue = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	// PolicyDocument is the character set of policyDocumentType.
 	PolicyDocument = regexp.MustCompile(`^[\x09\x0A\x0D\x20-\x{FF}]+$`)
 )
@@ -40,3 +44,14 @@ const (
 	MaxMaxItems       = 1000
 	KeysPerUser       = 2 // access keys per user, inactive ones included
 )
+
+// TagPrefixAWS begins the tag keys and values reserved for AWS, which IAM
+// refuses in any letter case (IAM User Guide, "Tagging IAM resources":
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html).
+const TagPrefixAWS = "aws:"
+
+// ReservedTagPrefix reports whether s, a tag key or value, begins with
+// "aws:" in any letter case.
+func ReservedTagPrefix(s string) bool {
+	return len(s) >= len(TagPrefixAWS) && strings.EqualFold(s[:len(TagPrefixAWS)], TagPrefixAWS)
+}
