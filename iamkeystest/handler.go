@@ -98,7 +98,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.form = parseForm(r, body)
 	c.action = c.form.Get("Action")
 	c.auth = parseAuthorization(r.Header.Get("Authorization"))
-	p := protocolFor(c.auth.service)
+	service := c.auth.service
+	if !c.auth.present {
+		// An unsigned request names no service; AWS would have routed it
+		// by host, which X-Amz-Target's prefix stands for here.
+		service = serviceOfTarget(r.Header.Get("X-Amz-Target"))
+	}
+	p := protocolFor(service)
 	op, opErr := p.operation(r, c)
 	fail := func(e *apiError) {
 		s.setDate(w)

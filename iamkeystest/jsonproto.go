@@ -46,6 +46,20 @@ func protocolFor(service string) protocol {
 	return iamProtocol
 }
 
+// serviceOfTarget returns the signing service whose JSON protocol uses the
+// X-Amz-Target header target, or "" for none.
+func serviceOfTarget(target string) string {
+	prefix, _, _ := strings.Cut(target, ".")
+	for service, p := range map[string]*jsonProtocol{
+		"secretsmanager": secretsManagerProtocol, "ssm": ssmProtocol, "organizations": organizationsProtocol.jsonProtocol,
+	} {
+		if p.targetPrefix == prefix {
+			return service
+		}
+	}
+	return ""
+}
+
 // queryProtocol is the AWS Query protocol of IAM and STS.
 type queryProtocol struct {
 	namespace string
