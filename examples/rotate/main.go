@@ -1,13 +1,22 @@
 // Command rotate runs the rotate package's nightly job over IAM users whose
-// access keys live in an AWS shared credentials file, one profile per user
-// (named after the user), the way the AWS CLI reads it.
+// access keys live in a store that reads back, one place per user (named
+// after the user), chosen with -store:
+//
+//   - credfile (the default): a profile of an AWS shared credentials file,
+//     the way the AWS CLI reads it (store/credfile);
+//   - secretsmanager: the secret <-secret-prefix><user>, AWSPENDING until
+//     verified, then AWSCURRENT (store/smstore);
+//   - ssm: the SecureString parameter <-parameter-prefix><user>, whose
+//     consumers read the version labelled current (store/ssmstore);
+//   - memory: in the process (store/memstore), touching nothing else.
 //
 // By default it runs against an in-memory IAM endpoint started inside the
 // program (iamkeystest) on a fake clock: it seeds users with keys of
 // different ages, writes their profiles into a credentials file in a
-// temporary directory, and runs the job once a "night", advancing the clock
+// temporary directory (or the secrets or parameters into the endpoint's
+// Secrets Manager or SSM), and runs the job once a "night", advancing the clock
 // a day between nights. An hour after each run the users' consumers make a
-// call with the key they hold; one of them restarts (and reads the file) a
+// call with the key they hold; one of them restarts (and reads the store) a
 // day late. It prints every user's result each night until every rotation
 // has finished.
 //
@@ -18,6 +27,8 @@
 // not select the user whose key signs the run. No secret is ever printed.
 //
 //	go run ./examples/rotate
+//	go run ./examples/rotate -store secretsmanager
+//	go run ./examples/rotate -store ssm
 //	go run ./examples/rotate -aws -path-prefix /app/ -credentials ~/.aws/credentials
 //	go run ./examples/rotate -aws -users web,worker -dry-run
 //
@@ -64,6 +75,11 @@ type options struct {
 	verify      bool
 	concurrency int
 	nights      int
+
+	store           string
+	secretPrefix    string
+	parameterPrefix string
+	ks              keyStore // built from store once the AWS configuration is known
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -79,6 +95,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.verify, "verify", true, "verify each new key with STS GetCallerIdentity before it counts as verified")
 	fs.IntVar(&o.concurrency, "concurrency", rotate.DefaultJobConcurrency, "users worked on at once")
 	fs.IntVar(&o.nights, "nights", 10, "in memory: the most nights to simulate")
+	fs.StringVar(&o.store, "store", "credfile", "where the keys live: credfile, secretsmanager, ssm or memory")
+	fs.StringVar(&o.secretPrefix, "secret-prefix", "iamkeys/", "with -store secretsmanager: the secret of user U is <prefix>U")
+	fs.StringVar(&o.parameterPrefix, "parameter-prefix", "/iamkeys/", "with -store ssm: the parameter of user U is <prefix>U")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -99,16 +118,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// job returns the nightly job over the users with a profile in the
-// credentials file: a user without one is left out (Select) rather than
-// given a new profile that no consumer reads. Users tagged
-// rotation=manual are left out too (Match).
+// job returns the nightly job over the users with a place in the store: a
+// user without one is left out (Select) rather than given a new key that
+// no consumer reads. Users tagged rotation=manual are left out too (Match).
 func (o options) job() rotate.Job {
 	j := rotate.Job{
 		PathPrefix:  o.pathPrefix,
-		Select:      func(name string) bool { return hasProfile(o.credentials, name) },
+		Select:      func(name string) bool { return o.ks.has(context.Background(), name) },
 		Match:       func(u iamkeys.User) bool { return u.Tags["rotation"] != "manual" },
-		StoreFor:    o.storeFor,
+		StoreFor:    o.ks.storeFor,
 		Concurrency: o.concurrency,
 		DryRun:      o.dryRun,
 	}
@@ -118,16 +136,6 @@ func (o options) job() rotate.Job {
 		}
 	}
 	return j
-}
-
-// storeFor returns the store of user's key: the user's profile in the
-// credentials file.
-func (o options) storeFor(_ context.Context, user string) (rotate.Store, error) {
-	st, err := credfile.New(o.credentials, user)
-	if err != nil {
-		return nil, err // not a typed nil in the interface
-	}
-	return st, nil
 }
 
 // runOnce runs the job once against AWS or the -endpoint, under the default
@@ -148,6 +156,9 @@ func runOnce(o options, stdout io.Writer) error {
 			return fmt.Errorf("finding the credentials file: %w", err)
 		}
 		o.credentials = filepath.Join(home, ".aws", "credentials")
+	}
+	if o.ks, err = newKeyStore(o, cfg); err != nil {
+		return err
 	}
 	var opts []rotate.Option
 	if o.verify {
@@ -223,6 +234,10 @@ func simulate(o options, stdout io.Writer) error {
 	if err := os.WriteFile(o.credentials, []byte(seed), 0o600); err != nil {
 		return err
 	}
+	var err error
+	if o.ks, err = newKeyStore(o, srv.Config()); err != nil {
+		return err
+	}
 	admin := srv.Client()
 	consumers := map[string]*consumer{}
 	for _, u := range demoUsers {
@@ -238,13 +253,14 @@ func simulate(o options, stdout io.Writer) error {
 			return fmt.Errorf("seeding the endpoint: %w", err)
 		}
 		if u.profile {
-			if err := putKey(ctx, o.credentials, u.name, k.ID, k.Secret); err != nil {
-				return err
+			key := iamkeys.NewKey{Key: iamkeys.Key{ID: k.ID, UserName: u.name}, Secret: iamkeys.NewSecret(k.Secret)}
+			if err := o.ks.seed(ctx, u.name, key); err != nil {
+				return fmt.Errorf("seeding the store: %w", err)
 			}
 			consumers[u.name] = &consumer{user: u.name, late: u.lateNights, keyID: k.ID, secret: k.Secret}
 		}
 	}
-	fmt.Fprintf(stdout, "in-memory IAM endpoint, users under %s with a profile in the credentials file\n", o.pathPrefix)
+	fmt.Fprintf(stdout, "in-memory IAM endpoint, users under %s with a key in the store (%s)\n", o.pathPrefix, o.ks.describe("<user>"))
 
 	// Short windows, so that a rotation takes a few simulated nights.
 	policy := rotate.Policy{Quiet: 2 * time.Hour, LastUseLag: time.Hour, DeleteAfter: 20 * time.Hour}
@@ -288,7 +304,7 @@ func simulate(o options, stdout io.Writer) error {
 		var used []string
 		for _, name := range sortedKeys(consumers) {
 			c := consumers[name]
-			if err := c.day(ctx, srv, o.credentials, night); err != nil {
+			if err := c.day(ctx, srv, o.ks, night); err != nil {
 				return err
 			}
 			used = append(used, c.user+" "+c.keyID)
@@ -299,13 +315,14 @@ func simulate(o options, stdout io.Writer) error {
 	return fmt.Errorf("not every rotation finished in %d nights", o.nights)
 }
 
-// day restarts the consumer if the file changed c.late nights ago or more,
+// day restarts the consumer if the store changed c.late nights ago or more,
 // then makes one call with the key it holds.
-func (c *consumer) day(ctx context.Context, srv *iamkeystest.Server, path string, night int) error {
-	id, secret, err := readKey(ctx, path, c.user)
+func (c *consumer) day(ctx context.Context, srv *iamkeystest.Server, ks keyStore, night int) error {
+	k, err := ks.read(ctx, c.user)
 	if err != nil {
 		return err
 	}
+	id, secret := k.ID, k.Secret.Reveal()
 	if id != c.keyID && c.changedAt == 0 {
 		c.changedAt = night
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -122,5 +123,34 @@ func TestRunFailsClearly(t *testing.T) {
 	}
 	if code := run([]string{"-no-such-flag"}, &out, &errOut); code != 2 {
 		t.Errorf("exit %d for a bad flag, want 2", code)
+	}
+}
+
+// TestRunEveryStore runs the simulation over each store the example offers:
+// the same rotations finish whichever place the keys live in, and the
+// output shows no secret: nothing shaped like one (40 characters of the
+// secret's alphabet; key IDs have 20) and not the seeded profile's.
+var secretShaped = regexp.MustCompile(`(^|[^A-Za-z0-9/+])[A-Za-z0-9/+]{40}([^A-Za-z0-9/+]|$)`)
+
+func TestRunEveryStore(t *testing.T) {
+	for _, store := range []string{"credfile", "secretsmanager", "ssm", "memory"} {
+		t.Run(store, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			args := []string{"-store", store, "-credentials", filepath.Join(t.TempDir(), "credentials")}
+			if code := run(args, &out, &errOut); code != 0 {
+				t.Fatalf("exit %d: %s\n%s", code, errOut.String(), out.String())
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			if last := lines[len(lines)-1]; last != "every rotation finished by night 4: reports, web, worker" {
+				t.Errorf("last line %q\n%s", last, out.String())
+			}
+			if secretShaped.MatchString(out.String()) || strings.Contains(out.String(), "other-secret") {
+				t.Errorf("output shows a secret:\n%s", out.String())
+			}
+		})
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-store", "vault"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), `unknown -store "vault"`) {
+		t.Errorf("exit %d, stderr %q; want 1 and the unknown store named", code, errOut.String())
 	}
 }
