@@ -31,12 +31,14 @@ type simBackend interface {
 	loader() bool
 }
 
-// simSMStoreTenths and simCredfileTenths are the shares of seeds, in
-// tenths, whose store is Secrets Manager through smstore, and a shared
-// credentials file through credfile; the rest use memstore.
+// simSMStoreTenths, simCredfileTenths and simSSMStoreTenths are the shares
+// of seeds, in tenths, whose store is Secrets Manager through smstore, a
+// shared credentials file through credfile, and an SSM parameter through
+// ssmstore; the rest use memstore.
 const (
 	simSMStoreTenths  = 3
 	simCredfileTenths = 2
+	simSSMStoreTenths = 2
 )
 
 // memBackend is a memstore shared by every process.

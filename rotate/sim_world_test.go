@@ -173,6 +173,8 @@ func newSimWorld(seed uint64) *simWorld {
 		w.back = newSMBackend(w)
 	case n < simSMStoreTenths+simCredfileTenths:
 		w.back = newCredfileBackend(w, staging)
+	case n < simSMStoreTenths+simCredfileTenths+simSSMStoreTenths:
+		w.back = &ssmBackend{w: w, stage: staging || w.rng.IntN(2) == 0}
 	default:
 		w.back = newMemBackend(staging, loader)
 	}
