@@ -27,7 +27,8 @@ type xmlGetAccountSummaryResult struct {
 }
 
 // opGetAccountSummary answers GetAccountSummary: the counts of what the
-// server models, IAM's quotas, and the root user's flags. The map is
+// server models (users, groups, roles, customer managed policies, MFA
+// devices; zero for what it does not model), IAM's quotas, and the root user's flags. The map is
 // encoded as <SummaryMap><entry><key>…</key><value>…</value></entry>, and
 // AccountAccessKeysPresent is 1 when the root user has an access key of
 // any status (AddRootKey), as CIS checks read it.
@@ -36,14 +37,26 @@ func (s *Server) opGetAccountSummary(c *call) (any, *apiError) {
 	if len(s.rootKeys) > 0 {
 		rootKeys = 1
 	}
+	// MFADevices counts every device in the account: the virtual ones,
+	// assigned or not, and the hardware ones, which exist only while
+	// assigned. MFADevicesInUse counts those assigned to a user.
+	devices, inUse := len(s.deps.virtualMFA), 0
+	for _, u := range s.users {
+		inUse += len(u.mfa)
+		for _, d := range u.mfa {
+			if !d.virtual {
+				devices++
+			}
+		}
+	}
 	entries := []xmlSummaryEntry{
 		{"Users", len(s.users)},
-		{"Groups", 0},
-		{"Roles", 0},
-		{"Policies", 0},
+		{"Groups", len(s.deps.groups)},
+		{"Roles", len(s.acct.roles)},
+		{"Policies", len(s.deps.policies)},
 		{"PolicyVersionsInUse", 0},
-		{"MFADevices", 0},
-		{"MFADevicesInUse", 0},
+		{"MFADevices", devices},
+		{"MFADevicesInUse", inUse},
 		{"InstanceProfiles", 0},
 		{"Providers", 0},
 		{"ServerCertificates", 0},

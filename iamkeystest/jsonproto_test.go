@@ -9,7 +9,7 @@ import (
 	"github.com/iamkeys/iamkeys/iamkeystest"
 )
 
-// TestUnsignedJSONRequest pins aws-services-reference §1.4 and §1.3: a JSON
+// TestUnsignedJSONRequest pins docs/aws-services-reference.md §1.4 and §1.3: a JSON
 // service refuses an unsigned request in its own envelope, a 400 JSON
 // error, not IAM's XML.
 func TestUnsignedJSONRequest(t *testing.T) {

@@ -31,7 +31,7 @@ func TestParameterValue(t *testing.T) {
 	before := srv.Calls("GetParameter")
 	for _, tt := range []struct {
 		name, label, want string
-		version          int64
+		version           int64
 	}{
 		{"/app/key", "", "two", 2},
 		{"/app/key", "current", "one", 1},
