@@ -42,8 +42,11 @@ step "go test -race"
 go test -race -count=1 ./...
 
 step "benchmarks, run once each so they keep working (figures and full runs: BENCHMARKS.md)"
-go test -run '^$' -bench 'Overhead|AuditReport|AuditMemory' -benchtime 1x .
+go test -run '^$' -bench 'Overhead' -benchtime 1x .
+go test -run '^$' -bench 'AuditReport|AuditMemory|AuditRateLimited' -benchtime 1x ./audit/
 go test -run '^$' -bench . -benchtime 1x ./rotate/
+go test -run '^$' -bench . -benchtime 1x -short ./org/
+go test -run '^$' -bench ListUsersScale -benchtime 1x ./iamkeystest/
 
 step "rotate simulation, without -race (seeded, deterministic)"
 go test -count=1 -run 'TestSimulation' ./rotate/
