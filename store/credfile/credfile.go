@@ -116,9 +116,11 @@ func (s *Store) Profile() string { return s.profile }
 //
 // An invalid key (an empty ID or secret, or one with whitespace, quotes or
 // control characters) is an error before the file is touched. An error
-// wraps [rotate.ErrNotStored] only when the file is known to be as it was;
-// an error from renaming the new file into place, or after it, does not,
-// since a reader may already see the new key.
+// wraps [rotate.ErrNotStored] only when the file is known to be as it was
+// and does not hold the key (an earlier Put may have written it); an error
+// from renaming the new file into place, or after it, does not, since a
+// reader may already see the new key. A [Staging] store's Put of the key
+// that is current already writes nothing.
 func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 	profile := s.profile
 	if s.pending != "" {
@@ -128,15 +130,35 @@ func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 		return s.errorf("put", profile, fmt.Errorf("%w: %w", rotate.ErrNotStored, err))
 	}
 	unchanged, err := s.replace(ctx, func(f *file) (bool, error) {
+		if id, _, _ := f.key(s.profile); s.pending != "" && id == key.ID {
+			return false, nil // current already: a Put re-run after Promote
+		}
 		return true, f.setKey(profile, key.ID, key.Secret.Reveal())
 	})
 	if err != nil {
-		if unchanged {
+		if unchanged && !s.mayHold(key.ID) {
 			err = fmt.Errorf("%w: %w", rotate.ErrNotStored, err)
 		}
 		return s.errorf("put", profile, err)
 	}
 	return nil
+}
+
+// mayHold reports whether the file may hold the key id already, written by
+// an earlier Put: when its profile or pending profile holds it, or when the
+// file cannot be read.
+func (s *Store) mayHold(id string) bool {
+	data, err := readFile(s.path)
+	if err != nil {
+		return true
+	}
+	f := parse(data)
+	cur, _, _ := f.key(s.profile)
+	pending := ""
+	if s.pending != "" {
+		pending, _, _ = f.key(s.pending)
+	}
+	return rotate.Holding{Current: cur, Pending: pending}.Holds(id)
 }
 
 // Holding implements rotate.Store: Current is the profile's

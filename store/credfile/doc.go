@@ -47,8 +47,9 @@
 // # Errors
 //
 // Put's error wraps [rotate.ErrNotStored] only when the file is known to
-// be as it was: bad input, a failure to lock, read or write the temporary
-// file, or a context done before the rename. From the rename on, an error
+// be as it was (bad input, a failure to lock, read or write the temporary
+// file, or a context done before the rename) and does not hold the key
+// already, from an earlier Put. From the rename on, an error
 // means "cannot tell" (a rename on a network file system can apply and
 // still fail), and the rotation reads the file back with Holding. No error
 // shows a secret.

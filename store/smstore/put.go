@@ -21,8 +21,10 @@ import (
 // apply: bad input, a secret that is missing, marked for deletion, without
 // a current version ([ErrNoCurrentVersion]) or whose value is not a JSON
 // object, and any refusal from Secrets Manager (AccessDenied, the version
-// quota, ...) after which the version is not there. Errors from the SDK
-// stay reachable with errors.As.
+// quota, ...) after which the version is not there. A failure before the
+// write wraps it only when the labels show that no earlier Put's version of
+// the key is current or pending. Errors from the SDK stay reachable with
+// errors.As.
 func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 	fail := func(err error) error {
 		return fmt.Errorf("smstore: put key %s in secret %s: %w", key.ID, s.secret, err)
@@ -33,20 +35,21 @@ func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 	if err := checkKey(key); err != nil {
 		return notStored(err)
 	}
-	// Nothing has been written until PutSecretValue: any failure before it
-	// is "not stored".
+	token := versionToken(key.ID)
+	// Nothing has been written until PutSecretValue, but an earlier Put of
+	// the key may have been: a failure before it is "not stored" only when
+	// the labels show no version of the key.
 	doc, err := s.currentDocument(ctx)
 	if err != nil {
-		return notStored(err)
+		return s.failedBefore(ctx, token, err, fail, notStored)
 	}
 	if doc.keyID() == key.ID {
 		return nil // current already: a Put re-run after Promote
 	}
 	value, err := doc.with(key)
 	if err != nil {
-		return notStored(err)
+		return s.failedBefore(ctx, token, err, fail, notStored)
 	}
-	token := versionToken(key.ID)
 	out, err := s.client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 		SecretId:           aws.String(s.secret),
 		ClientRequestToken: aws.String(token),
@@ -68,6 +71,24 @@ func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 		return fail(err)
 	}
 	return nil
+}
+
+// failedBefore is Put's error when it failed (cause) before writing: not
+// stored when the secret is missing or marked for deletion, or no version
+// of this package's for the key carries AWSCURRENT or AWSPENDING; "cannot
+// tell" when an earlier Put's version is there or the labels are
+// unreadable.
+func (s *Store) failedBefore(ctx context.Context, token string, cause error, fail, notStored func(error) error) error {
+	d, err := s.client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(s.secret)}, s.optFns...)
+	switch {
+	case isCode(err, "ResourceNotFoundException"):
+		return notStored(cause)
+	case err != nil:
+		return fail(fmt.Errorf("%w; reading the labels to tell whether an earlier Put stored the key: %w", cause, err))
+	case d.DeletedDate == nil && staged(d.VersionIdsToStages[token]):
+		return fail(fmt.Errorf("%w; version %s of an earlier Put holds the key", cause, token))
+	}
+	return notStored(cause)
 }
 
 // staged reports whether a version's labels put it in consumers' or the

@@ -64,7 +64,8 @@
 // Put wraps [rotate.ErrNotStored] only when Secrets Manager refused the
 // write (for example ResourceNotFoundException, AccessDeniedException,
 // LimitExceededException, ValidationException) and reading the version
-// back by its token finds nothing, or when it failed before writing. After
+// back by its token finds nothing, or when it failed before writing and the
+// labels show no earlier version of the key as current or pending. After
 // any other failure (a 500, a dropped connection, a timeout) Put reads the
 // version back: found, the key is stored and Put returns nil; not found or
 // unreadable, Put returns an error that does not wrap ErrNotStored, and the

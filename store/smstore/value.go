@@ -141,12 +141,17 @@ func (d document) key() (iamkeys.NewKey, error) {
 }
 
 // with returns the value of d with its key members set to key, every
-// other member kept. Members come out sorted, so the same document and
+// other member kept but those spelled like a key member in another case. Members come out sorted, so the same document and
 // key always give the same text, and a repeated Put the same value.
 func (d document) with(key iamkeys.NewKey) (string, error) {
 	out := make(document, len(d)+2)
 	for k, v := range d {
-		out[k] = v
+		// A member spelled like a key member in another case would hold
+		// the old key still for readers that match names without regard
+		// to case, as encoding/json does.
+		if !strings.EqualFold(k, memberKeyID) && !strings.EqualFold(k, memberSecret) {
+			out[k] = v
+		}
 	}
 	id, _ := json.Marshal(key.ID)
 	secret, _ := json.Marshal(key.Secret.Reveal())

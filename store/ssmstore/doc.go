@@ -48,8 +48,10 @@
 // holding the key means the write applied. Put of a key that a retained
 // version already holds adds no version, so retries and resumed rotations
 // do not pile versions up. An error wrapping [rotate.ErrNotStored] is
-// returned only when SSM refused and no earlier write's outcome was
-// unknown, so never for a key a reader could see.
+// returned only when SSM refused a write, no earlier write's outcome was
+// unknown and a read showed the parameter without the key, so never for a
+// key a reader could see; a Put whose first read fails cannot tell, since
+// an earlier Put of the key may have applied.
 //
 // SSM answers TooManyUpdates to concurrent writes of one parameter, and
 // the Go SDK does not retry it; the stores do, with backoff (WithRetry,

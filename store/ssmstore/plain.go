@@ -18,9 +18,11 @@ import (
 // retries; when its outcome is unknown (a 5xx, a lost connection) Put reads
 // the parameter back and writes again only if the key is not there.
 // TooManyUpdates and throttling are retried with backoff (WithRetry). When
-// SSM refuses (AccessDeniedException, a version limit Put cannot clear, bad
-// input) and no earlier write's outcome is unknown, the error wraps
-// rotate.ErrNotStored; any other error means the store cannot tell.
+// SSM refuses a write (AccessDeniedException, a version limit Put cannot
+// clear, bad input) and no earlier write's outcome is unknown, the error
+// wraps rotate.ErrNotStored; any other error, a failed first read among
+// them (an earlier Put of the key may have applied), means the store
+// cannot tell.
 func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 	c := s.c
 	if err := checkKey(key); err != nil {
@@ -30,7 +32,7 @@ func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 	unsure, err := c.retry(ctx, func(ctx context.Context) (bool, error) {
 		cur, exists, err := c.latest(ctx)
 		if err != nil {
-			return false, readError{err}
+			return false, readError{unreadable{err}}
 		}
 		if exists && cur.keyID == key.ID {
 			return true, nil

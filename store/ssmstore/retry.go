@@ -11,6 +11,12 @@ type readError struct{ error }
 
 func (e readError) Unwrap() error { return e.error }
 
+// An unreadable is a failed read of the parameter before Put could see
+// whether it holds the key already.
+type unreadable struct{ error }
+
+func (e unreadable) Unwrap() error { return e.error }
+
 // A round reads the parameter and makes the next change it needs. It
 // reports done once nothing is left to change. Errors of its reads are
 // readErrors.

@@ -138,8 +138,14 @@ func checkKey(key iamkeys.NewKey) error {
 }
 
 // putFailed is the error of a Put that did not succeed: it wraps
-// rotate.ErrNotStored unless some write's outcome is unknown.
+// rotate.ErrNotStored unless some write's outcome is unknown, or the read
+// that tells whether the parameter holds the key already (an earlier Put's
+// write may have applied) failed, even by a refusal or throttling.
 func (c *core) putFailed(key iamkeys.NewKey, unsure, err error) error {
+	var ur unreadable
+	if unsure == nil && errors.As(err, &ur) {
+		return fmt.Errorf("ssmstore: put %s: key %s: cannot tell whether an earlier Put stored the key: %w", c.name, key.ID, err)
+	}
 	if unsure != nil {
 		return fmt.Errorf("ssmstore: put %s: key %s: cannot tell whether an earlier write applied (%v): %w", c.name, key.ID, unsure, err)
 	}

@@ -28,7 +28,7 @@ func (s *Staging) Put(ctx context.Context, key iamkeys.NewKey) error {
 	unsure, err := c.retry(ctx, func(ctx context.Context) (bool, error) {
 		vs, exists, err := c.versions(ctx)
 		if err != nil {
-			return false, readError{err}
+			return false, readError{unreadable{err}}
 		}
 		cur := find(vs, c.cfg.currentLabel)
 		if cur != nil && cur.keyID == key.ID {
@@ -69,15 +69,20 @@ func (s *Staging) Put(ctx context.Context, key iamkeys.NewKey) error {
 	return nil
 }
 
-// Promote makes the key keyID current: it moves the current label to the
-// newest version holding it (one LabelParameterVersion, which SSM applies
+// Promote makes the pending key keyID current: it moves the current label
+// to the version labelled pending (one LabelParameterVersion, which SSM applies
 // at once for every reader of "name:current"), then removes the pending
 // label from that version. Promoting the key that is already current
 // succeeds, and finishes a Promote that stopped between the two steps.
 // TooManyUpdates, throttling and unknown outcomes are retried with backoff;
-// a key no retained version holds is an error.
+// a key that is neither pending nor current is an error, and nothing
+// changes. An empty keyID is an error wrapping iamkeys.ErrInvalidInput,
+// before any request.
 func (s *Staging) Promote(ctx context.Context, keyID string) error {
 	c := s.c
+	if keyID == "" {
+		return fmt.Errorf("ssmstore: promote %s: no key ID: %w", c.name, iamkeys.ErrInvalidInput)
+	}
 	unsure, err := c.retry(ctx, func(ctx context.Context) (bool, error) {
 		vs, _, err := c.versions(ctx)
 		if err != nil {
@@ -90,11 +95,13 @@ func (s *Staging) Promote(ctx context.Context, keyID string) error {
 			}
 			return true, nil
 		}
-		v := newestWith(vs, keyID)
-		if v == nil {
-			return false, readError{fmt.Errorf("key %s is not held", keyID)}
+		// Only the version labelled pending is promoted: a retained
+		// version of an older key, or another version of this one that
+		// someone else wrote, is not what the rotation verified.
+		if pend == nil || pend.keyID != keyID {
+			return false, readError{fmt.Errorf("key %s is neither pending nor current", keyID)}
 		}
-		if err := c.label(ctx, c.cfg.currentLabel, v.number); err != nil {
+		if err := c.label(ctx, c.cfg.currentLabel, pend.number); err != nil {
 			return false, err
 		}
 		// The next round removes the pending label, or finds it gone.

@@ -3,6 +3,7 @@ package ssmstore
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/iamkeys/iamkeys"
 )
@@ -18,7 +19,8 @@ const (
 var errNotCredentials = errors.New("the value is not a JSON object with string members AccessKeyId and SecretAccessKey")
 
 // encode returns the value holding key: base's members, if base is a JSON
-// object, with AccessKeyId and SecretAccessKey set to key's.
+// object, with AccessKeyId and SecretAccessKey set to key's and any
+// spelling of theirs in another case removed.
 func encode(base string, key iamkeys.NewKey) (string, error) {
 	members := map[string]json.RawMessage{}
 	if err := json.Unmarshal([]byte(base), &members); err != nil || members == nil {
@@ -31,6 +33,14 @@ func encode(base string, key iamkeys.NewKey) (string, error) {
 	secret, err := json.Marshal(key.Secret.Reveal())
 	if err != nil {
 		return "", errors.New("the secret cannot be encoded as JSON")
+	}
+	// A member spelled like a key member in another case would hold the
+	// old key still for readers that match names without regard to case,
+	// as encoding/json (and decode) does.
+	for k := range members {
+		if strings.EqualFold(k, memberKeyID) || strings.EqualFold(k, memberSecret) {
+			delete(members, k)
+		}
 	}
 	members[memberKeyID], members[memberSecret] = id, secret
 	b, err := json.Marshal(members)
