@@ -122,14 +122,14 @@ func Audit(ctx context.Context, scope *Scope, opts ...audit.Option) (*AuditRepor
 		return nil, err
 	}
 	rep := &AuditReport{Now: scope.s.clock.Now()}
-	sel, err := scope.Discover(ctx)
+	sel, err := scope.discover(ctx, OpAudit)
 	if err != nil {
 		return nil, err
 	}
 	rep.Skipped = sel.Skipped
 	rep.Accounts = make([]AccountAudit, len(sel.Accounts))
 
-	scope.each(ctx, sel.Accounts, OpAudit,
+	scope.each(ctx, sel, OpAudit,
 		func(ctx context.Context, i int, a Account, cfg aws.Config) error {
 			auditor, err := audit.New(iam.NewFromConfig(cfg), opts...)
 			if err != nil {

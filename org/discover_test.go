@@ -187,6 +187,7 @@ func TestOptionErrors(t *testing.T) {
 		{"negative timeout", org.WithAccountTimeout(-1)},
 		{"nil clock", org.WithClock(nil)},
 		{"nil logger", org.WithLogger(nil)},
+		{"nil progress", org.WithProgress(nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := org.NewScope(mgmtConfig(o), tc.opt)

@@ -76,6 +76,15 @@
 // and returns one [RotateReport] with each account's rotate.Report and
 // error. Both reports marshal to JSON.
 //
+// [WithProgress] tells a function how a run goes while it runs, for a
+// progress line or metrics: a [Progress] event when discovery ends, before
+// any account, then as each account starts and finishes; every account
+// selected finishes exactly once, with the error its report entry holds,
+// including one whose role cannot be assumed and one that ctx's end kept
+// from starting. The function is called from the accounts' goroutines, so
+// it must be safe for concurrent use and quick. [WithLogger] records the
+// same steps for people, in words that may change.
+//
 // # Errors
 //
 // NewScope's errors wrap iamkeys.ErrInvalidInput (an *iamkeys.InputError

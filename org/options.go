@@ -96,6 +96,7 @@ type settings struct {
 	accountTimeout  time.Duration
 	clock           iamkeys.Clock
 	logger          *slog.Logger
+	progress        func(Progress)
 	errs            []error
 }
 
@@ -341,5 +342,23 @@ func WithLogger(l *slog.Logger) Option {
 			return
 		}
 		s.logger = l
+	})
+}
+
+// WithProgress sets a function told how each [Audit] and [Rotate] over the
+// Scope goes: once when discovery ends, before any account, then as each
+// account starts and, for every account selected, once as it finishes,
+// with its error (one whose role cannot be assumed, or that ctx's end kept
+// from starting, included). It is called from the accounts' goroutines,
+// several at once, so it must be safe for concurrent use, and it should
+// return quickly: the account's worker waits for it. Scope.Discover alone
+// reports nothing. By default nothing is told.
+func WithProgress(f func(Progress)) Option {
+	return optionFunc(func(s *settings) {
+		if f == nil {
+			s.fail("progress", "must not be nil")
+			return
+		}
+		s.progress = f
 	})
 }

@@ -112,14 +112,14 @@ func Rotate(ctx context.Context, scope *Scope, job JobFunc, opts ...rotate.Optio
 		return nil, err
 	}
 	rep := &RotateReport{Now: scope.s.clock.Now()}
-	sel, err := scope.Discover(ctx)
+	sel, err := scope.discover(ctx, OpRotate)
 	if err != nil {
 		return nil, err
 	}
 	rep.Skipped = sel.Skipped
 	rep.Accounts = make([]AccountRotation, len(sel.Accounts))
 
-	scope.each(ctx, sel.Accounts, OpRotate,
+	scope.each(ctx, sel, OpRotate,
 		func(ctx context.Context, i int, a Account, cfg aws.Config) error {
 			j, err := job(ctx, a, cfg)
 			if err != nil {

@@ -87,8 +87,9 @@
 //
 // A long run shows a progress line on standard error when it is a
 // terminal (accounts done, users done, requests and their rate, throttling
-// answers seen), counted by a middleware on the SDK's configuration; it is
-// quiet otherwise. --progress forces it on and --no-progress off.
+// answers seen), counted by a middleware on the SDK's configuration and,
+// for the accounts, by package org's WithProgress events; it is quiet
+// otherwise. --progress forces it on and --no-progress off.
 //
 // # Flags
 //

@@ -8,13 +8,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/iamkeys/iamkeys/org"
 )
 
 // A meter counts what the command's clients do, for the progress line: every
 // attempt (retries included) and every throttling answer, seen by a
 // middleware in the Deserialize step, below the SDK's retry loop; and the
-// users and keys IAM listed, from the listings' results. It is safe for
-// concurrent use.
+// users and keys IAM listed, from the listings' results; and in
+// organization mode the accounts, from package org's progress events. It is
+// safe for concurrent use.
 type meter struct {
 	requests  atomic.Int64
 	throttled atomic.Int64
@@ -22,7 +25,7 @@ type meter struct {
 	keyLists  atomic.Int64 // successful ListAccessKeys calls: users whose keys were read
 
 	accounts     atomic.Int64 // accounts in scope (organization mode)
-	accountsDone atomic.Int64 // accounts finished
+	accountsDone atomic.Int64 // accounts finished, however they went
 	jobUsers     atomic.Int64 // users a rotation job took up (StoreFor calls)
 }
 
@@ -54,4 +57,16 @@ func (m *meter) handle(ctx context.Context, in middleware.DeserializeInput, next
 		}
 	}
 	return out, md, err
+}
+
+// accountProgress counts the accounts in scope and those finished, given to
+// org.WithProgress. Every account selected finishes once, one whose role
+// cannot be assumed included.
+func (m *meter) accountProgress(p org.Progress) {
+	switch p.Kind {
+	case org.ProgressDiscovered:
+		m.accounts.Store(int64(p.Accounts))
+	case org.ProgressAccountFinished:
+		m.accountsDone.Add(1)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 // is a usage error, found before any request.
 func newScope(cfg aws.Config, f *orgFlags, clock iamkeys.Clock, m *meter) (*org.Scope, error) {
 	opts := append([]org.Option{}, f.opts...)
-	opts = append(opts, org.WithLogger(slog.New(&accountCounter{m: m})))
+	opts = append(opts, org.WithProgress(m.accountProgress))
 	if clock != nil {
 		opts = append(opts, org.WithClock(clock))
 	}
@@ -145,28 +144,3 @@ func accountOp(err error) string {
 	}
 	return org.OpRotate
 }
-
-// accountCounter is a slog.Handler that counts, for the progress line, the
-// accounts package org reports as discovered and finished in its log
-// records. It prints nothing.
-type accountCounter struct{ m *meter }
-
-func (c *accountCounter) Enabled(context.Context, slog.Level) bool { return true }
-
-func (c *accountCounter) Handle(_ context.Context, r slog.Record) error {
-	switch r.Message {
-	case "org: accounts discovered":
-		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == "accounts" && a.Value.Kind() == slog.KindInt64 {
-				c.m.accounts.Store(a.Value.Int64())
-			}
-			return true
-		})
-	case "org: account finished":
-		c.m.accountsDone.Add(1)
-	}
-	return nil
-}
-
-func (c *accountCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
-func (c *accountCounter) WithGroup(string) slog.Handler      { return c }

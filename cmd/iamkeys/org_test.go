@@ -51,8 +51,9 @@ func TestAuditOrg(t *testing.T) {
 		t.Errorf("exit status %d, want %d (an account could not be assumed); stderr:\n%s", r.code, exitPartial, r.stderr)
 	}
 	golden(t, "audit-org.table", r.stdout)
-	// The progress line counts the accounts and the throttling the
-	// throttled account answered.
+	// The progress line counts the accounts (from org.WithProgress: the
+	// one whose role cannot be assumed finishes too, so 4/4) and the
+	// throttling the throttled account answered.
 	if m := regexp.MustCompile(`accounts 4/4, users [0-9/]+, requests [0-9]+ \([0-9]+/s\), throttled ([0-9]+), done\n$`).FindStringSubmatch(r.stderr); m == nil || m[1] == "0" {
 		t.Errorf("progress line without the accounts or the throttling:\n%s", r.stderr)
 	}

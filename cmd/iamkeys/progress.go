@@ -62,14 +62,7 @@ func (p *progress) print(final bool) {
 	m := p.m
 	var parts []string
 	if n := m.accounts.Load(); n > 0 {
-		done := m.accountsDone.Load()
-		if final {
-			// Every account has returned by now. (Package org logs no
-			// "finished" record for an account whose role it could not
-			// assume, so the count mid-run can lag.)
-			done = n
-		}
-		parts = append(parts, fmt.Sprintf("accounts %d/%d", done, n))
+		parts = append(parts, fmt.Sprintf("accounts %d/%d", m.accountsDone.Load(), n))
 	}
 	if n := m.jobUsers.Load(); n > 0 {
 		parts = append(parts, fmt.Sprintf("users %d", n))
