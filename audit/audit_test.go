@@ -184,7 +184,7 @@ func TestAuditLiveFindsEveryKind(t *testing.T) {
 
 func TestAuditReportModeFindsEveryKindAndRoot(t *testing.T) {
 	srv, _, m := newAuditServer(t)
-	seedEveryKind(t, srv)
+	ids := seedEveryKind(t, srv)
 
 	rep, err := m(t.Context(), audit.WithMode(audit.CredentialReport))
 	if err != nil {
@@ -207,9 +207,20 @@ func TestAuditReportModeFindsEveryKindAndRoot(t *testing.T) {
 	if root.Severity != audit.Critical || root.Remedy != audit.RemedyDelete || !contains(root.Controls, "IAM.4") {
 		t.Errorf("root finding: %+v", root)
 	}
+	// Active keys are named by slot only; the inactive keys of frank and
+	// grace were listed (ListAccessKeys), so they carry their status and ID.
+	inactive := map[string]string{"frank": ids["frank/1"], "grace": ids["grace/1"]}
 	for _, f := range rep.Findings {
-		if f.Key.KeyID != "" || f.Key.Slot == "" || !f.Key.DataTime.Equal(rep.GeneratedTime) {
-			t.Errorf("%s %s: key %q slot %q data time %v; want a slot and the report's time %v", f.Check, f.Key.UserName, f.Key.KeyID, f.Key.Slot, f.Key.DataTime, rep.GeneratedTime)
+		wantID, wantStatus := "", iamkeys.StatusActive
+		if id, ok := inactive[f.Key.UserName]; ok && f.Key.Status != iamkeys.StatusActive {
+			wantID, wantStatus = id, iamkeys.StatusInactive
+		}
+		if f.Key.Root {
+			wantStatus = iamkeys.StatusActive
+		}
+		if f.Key.KeyID != wantID || f.Key.Status != wantStatus || f.Key.Slot == "" || !f.Key.DataTime.Equal(rep.GeneratedTime) {
+			t.Errorf("%s %s: key %q %s slot %q data time %v; want %q %s, a slot and the report's time %v",
+				f.Check, f.Key.UserName, f.Key.KeyID, f.Key.Status, f.Key.Slot, f.Key.DataTime, wantID, wantStatus, rep.GeneratedTime)
 		}
 	}
 	if !rep.GeneratedTime.Equal(auditNow) {
@@ -570,21 +581,25 @@ func TestAuditUnusedAtExactlyNDays(t *testing.T) {
 
 // TestAuditExpiredKey: IAM lists a key's status as Active, Inactive or
 // Expired (https://docs.aws.amazon.com/IAM/latest/APIReference/API_AccessKeyMetadata.html).
-// Live mode shows an expired key as Expired, never as inactive; report mode,
-// whose access_key_N_active is false for both, shows it as not active and
-// says it may be either.
+// Both modes show an expired key as Expired, never as inactive: report
+// mode, whose access_key_N_active is false for both, lists the key to tell.
+// With WithResolveStatus(false) it shows the key as not active and says it
+// may be either.
 func TestAuditExpiredKey(t *testing.T) {
 	srv, _, m := newAuditServer(t)
 	seedKey(t, srv, "exp", "Expired", daysAgo(100), daysAgo(60))
 	for _, tt := range []struct {
-		mode   audit.Mode
+		name   string
+		opts   []audit.Option
 		status iamkeys.Status
 		detail string
 	}{
-		{audit.Live, iamkeys.StatusExpired, "expired; last used 2025-04-02"},
-		{audit.CredentialReport, audit.StatusNotActive, "not active (inactive or expired); last used 2025-04-02"},
+		{"live", nil, iamkeys.StatusExpired, "expired; last used 2025-04-02"},
+		{"report", []audit.Option{audit.WithMode(audit.CredentialReport)}, iamkeys.StatusExpired, "expired; last used 2025-04-02"},
+		{"report only", []audit.Option{audit.WithMode(audit.CredentialReport), audit.WithResolveStatus(false)},
+			audit.StatusNotActive, "not active (inactive or expired); last used 2025-04-02"},
 	} {
-		rep, err := m(t.Context(), audit.WithMode(tt.mode))
+		rep, err := m(t.Context(), tt.opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -595,11 +610,11 @@ func TestAuditExpiredKey(t *testing.T) {
 			}
 			found = true
 			if f.Check != audit.CheckInactiveKeyLingering || f.Key.Status != tt.status || !strings.HasPrefix(f.Detail, tt.detail) {
-				t.Errorf("%s: %s %s %q; want %s %q", tt.mode, f.Check, f.Key.Status, f.Detail, tt.status, tt.detail)
+				t.Errorf("%s: %s %s %q; want %s %q", tt.name, f.Check, f.Key.Status, f.Detail, tt.status, tt.detail)
 			}
 		}
 		if !found {
-			t.Errorf("%s: no finding on the expired key", tt.mode)
+			t.Errorf("%s: no finding on the expired key", tt.name)
 		}
 	}
 }

@@ -22,11 +22,16 @@ const (
 	// (one GetAccountSummary): fresh, per key ID, one request per user and
 	// per key. It cannot see console passwords, nor the root key's age.
 	Live Mode = iota
-	// CredentialReport reads IAM's credential report: a constant number of
-	// requests whatever the account's size, and the only source for the
-	// root user's key dates. The report can be up to 4 hours old, names key
-	// slots ("access_key_1") rather than key IDs, and does not tell an
-	// inactive key from an expired one.
+	// CredentialReport reads IAM's credential report (a few
+	// GenerateCredentialReport polls and one GetCredentialReport, as many
+	// whatever the account's size), the only source for the root user's
+	// key dates. The report can be up to 4 hours old, names key slots
+	// ("access_key_1") rather than key IDs, and shows an inactive key and an
+	// expired one alike, as not active. So for each user it shows with a
+	// key not active, the audit lists the user's keys (one ListAccessKeys,
+	// every page) and gives those keys their status and ID: the report's
+	// requests plus, with IAM's default page size, one per such user.
+	// [WithResolveStatus] with false keeps to the report's requests.
 	CredentialReport
 )
 
@@ -107,6 +112,7 @@ type settings struct {
 	concurrency   int
 	th            Thresholds
 	reportTimeout time.Duration
+	resolveStatus bool
 	pageSize      int32
 	logger        *slog.Logger
 	clock         iamkeys.Clock
@@ -137,7 +143,11 @@ func daysOption(field string, days int, set func(*Thresholds)) Option {
 }
 
 // WithMode selects where the audit reads from: [Live] (the default) or
-// [CredentialReport].
+// [CredentialReport]. A credential-report audit makes the report's requests
+// (a few GenerateCredentialReport polls and one GetCredentialReport, as
+// many whatever the account's size) plus one ListAccessKeys per user the
+// report shows with a key not active, to tell Inactive from Expired (see
+// [WithResolveStatus]).
 func WithMode(mode Mode) Option {
 	return optionFunc(func(s *settings) {
 		if mode != Live && mode != CredentialReport {
@@ -149,8 +159,9 @@ func WithMode(mode Mode) Option {
 }
 
 // WithConcurrency sets how many requests a live audit has in flight at most,
-// list pages included. It must be at least 1; the default is
-// [DefaultConcurrency].
+// list pages included, and so many of a credential-report audit's
+// ListAccessKeys calls (see [WithResolveStatus]). It must be at least 1; the
+// default is [DefaultConcurrency].
 func WithConcurrency(n int) Option {
 	return optionFunc(func(s *settings) {
 		if n < 1 {
@@ -205,6 +216,27 @@ func WithReportTimeout(d time.Duration) Option {
 		}
 		s.reportTimeout = d
 	})
+}
+
+// WithResolveStatus sets whether a credential-report audit asks IAM for
+// the status of the keys the report shows as not active, which the report
+// cannot tell apart (its access_key_N_active is false for an Inactive and an
+// Expired key alike). The default is true: for each such user, one
+// ListAccessKeys (every page), whose key created in the same second as the
+// report's slot gives that key its status (iamkeys.StatusInactive or
+// iamkeys.StatusExpired) and its ID. A key that cannot be resolved keeps
+// [StatusNotActive]: the root user's (ListAccessKeys lists them only to the
+// root user), a key deleted since the report, two keys created in the same
+// second, and a user whose keys could not be listed, which is then an
+// [Incomplete] entry ([OpKeys]); a key listed as Active (activated since
+// the report) gets its ID and keeps StatusNotActive, the report's view. A
+// user deleted since the report is not a failure: its keys are gone. With
+// false the audit makes only the
+// report's requests, whatever the account holds, and needs only
+// iam:GenerateCredentialReport and iam:GetCredentialReport; every key not
+// active is StatusNotActive. Live mode ignores it: it lists every key.
+func WithResolveStatus(resolve bool) Option {
+	return optionFunc(func(s *settings) { s.resolveStatus = resolve })
 }
 
 // WithPageSize sets MaxItems for every list call, from
@@ -285,6 +317,7 @@ func New(client Client, opts ...Option) (*Auditor, error) {
 			InactiveMaxAge: DefaultInactiveMaxAge,
 		},
 		reportTimeout: DefaultReportTimeout,
+		resolveStatus: true,
 		pageSize:      iamkeys.DefaultPageSize,
 		logger:        slog.New(slog.DiscardHandler),
 		clock:         realClock{},
@@ -326,7 +359,8 @@ func (a *Auditor) Thresholds() Thresholds { return a.s.th }
 // it turns off the SDK's retries of throttling errors, whose per-request
 // backoff would idle the pool; other retryable errors keep the client's
 // retryer.) [WithMode] with [CredentialReport] reads the credential report
-// instead.
+// instead, then lists the keys of each user it shows with a key not active,
+// through the same pool (see [WithResolveStatus]).
 //
 // A user, key or report that could not be read is an [Incomplete] entry in
 // the report, and Run then returns the report together with an error

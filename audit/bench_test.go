@@ -203,34 +203,43 @@ func BenchmarkAuditLive(b *testing.B) {
 }
 
 // BenchmarkAuditReport measures report mode on 100 and 1,000 users: the
-// same requests for both sizes. The endpoint and the Manager share a fake
-// clock, so waiting for the report costs no real time; each run moves the
-// clock past IAM's 4-hour reuse window so the report is generated again.
+// report's requests are the same for both sizes, plus (by default) one
+// ListAccessKeys per user with a key not active, 40% of seedBench's users;
+// resolve=false (WithResolveStatus(false)) makes the report's requests only.
+// The endpoint and the Manager share a fake clock, so waiting for the
+// report costs no real time; each run moves the clock past IAM's 4-hour
+// reuse window so the report is generated again.
 func BenchmarkAuditReport(b *testing.B) {
-	for _, n := range []int{100, 1000} {
-		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			clk := iamkeystest.NewClock(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
-			srv := iamkeystest.NewServer(iamkeystest.WithClock(clk), iamkeystest.WithLatency(benchLatency),
-				iamkeystest.WithReportGenerationDelay(3*time.Second))
-			defer srv.Close()
-			seedBench(b, srv, n, clk.Now())
-			a, err := audit.New(srv.Client(), audit.WithClock(clk), audit.WithMode(audit.CredentialReport))
-			if err != nil {
-				b.Fatal(err)
-			}
-			srv.ResetCalls()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				clk.Advance(5 * time.Hour)
-				rep, err := a.Run(context.Background())
-				if err != nil || rep.Users != n+2 { // and admin and root
-					b.Fatalf("audit: %v, %d users", err, rep.Users)
-				}
-			}
-			b.ReportMetric(float64(totalCalls(srv))/float64(b.N), "requests/op")
-		})
+	for _, resolve := range []bool{true, false} {
+		for _, n := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("resolve=%t/users=%d", resolve, n), func(b *testing.B) {
+				benchAuditReport(b, n, resolve)
+			})
+		}
 	}
+}
+
+func benchAuditReport(b *testing.B, n int, resolve bool) {
+	clk := iamkeystest.NewClock(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	srv := iamkeystest.NewServer(iamkeystest.WithClock(clk), iamkeystest.WithLatency(benchLatency),
+		iamkeystest.WithReportGenerationDelay(3*time.Second))
+	defer srv.Close()
+	seedBench(b, srv, n, clk.Now())
+	a, err := audit.New(srv.Client(), audit.WithClock(clk), audit.WithMode(audit.CredentialReport), audit.WithResolveStatus(resolve))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.ResetCalls()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		clk.Advance(5 * time.Hour)
+		rep, err := a.Run(context.Background())
+		if err != nil || rep.Users != n+2 { // and admin and root
+			b.Fatalf("audit: %v, %d users", err, rep.Users)
+		}
+	}
+	b.ReportMetric(float64(totalCalls(srv))/float64(b.N), "requests/op")
 }
 
 // BenchmarkAuditRateLimited runs live mode against endpoints with a token

@@ -251,9 +251,9 @@ func TestRemediesConsistent(t *testing.T) {
 
 // TestExpiredKeyShown: IAM's statusType has Expired
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_AccessKeyMetadata.html);
-// an expired key is never taken for an inactive one, and in report mode,
-// where IAM's report has only access_key_N_active, a key not active says
-// it may be either.
+// an expired key is never taken for an inactive one, and a key whose
+// status report mode could not resolve (IAM's report has only
+// access_key_N_active) says it may be either.
 func TestExpiredKeyShown(t *testing.T) {
 	th := defaultThresholds(t)
 	for _, tt := range []struct {

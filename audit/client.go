@@ -12,8 +12,9 @@ import (
 // CHANGELOG says so.
 //
 // A live audit calls ListUsers, ListAccessKeys, GetAccessKeyLastUsed and
-// GetAccountSummary; a credential-report audit GenerateCredentialReport and
-// GetCredentialReport. The audit never writes.
+// GetAccountSummary; a credential-report audit GenerateCredentialReport,
+// GetCredentialReport and, for the users the report shows with a key not
+// active, ListAccessKeys. The audit never writes.
 //
 //go:generate go tool -modfile=../tools/go.mod mockgen -typed -destination=../mocks/auditclient.go -package=mocks -mock_names=Client=MockAuditClient . Client
 type Client interface {

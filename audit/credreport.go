@@ -27,10 +27,12 @@ const (
 )
 
 // runReport is the credential-report mode of Run: generate the report,
-// wait while IAM builds it, fetch it, parse it. A report that cannot be read
+// wait while IAM builds it, fetch it, parse it, then (unless
+// WithResolveStatus(false)) list the keys of the users it shows with a key
+// not active, to give those keys their status. A report that cannot be read
 // is an Incomplete entry, not an empty result.
 func (a *Auditor) runReport(ctx context.Context, rep *Report) ([]user, error) {
-	c := a.paced(1)
+	c := a.paced(a.s.concurrency) // the report's own requests go one at a time
 	content, generated, err := c.credentialReport(ctx, a.s.reportTimeout)
 	if err == nil {
 		rep.GeneratedTime = generated
@@ -38,6 +40,12 @@ func (a *Auditor) runReport(ctx context.Context, rep *Report) ([]user, error) {
 		var bad []Incomplete
 		if users, bad, err = parseCredentialReport(content, generated); err == nil {
 			rep.Incomplete = append(rep.Incomplete, bad...)
+			if a.s.resolveStatus {
+				if bad, err = a.resolveStatuses(ctx, c, users); err != nil {
+					return nil, err
+				}
+				rep.Incomplete = append(rep.Incomplete, bad...)
+			}
 			return users, nil
 		}
 		err = &iamkeys.Error{Op: OpCredentialReport, Err: err}
@@ -211,7 +219,7 @@ func parseReportRow(rec []string, col map[string]int, generated time.Time) (user
 			ARN:      u.arn,
 			Slot:     slot,
 			Root:     u.root,
-			Status:   StatusNotActive, // inactive or expired: the report does not say
+			Status:   StatusNotActive, // inactive or expired: the report does not say (see resolveStatuses)
 			Created:  created,
 			DataTime: generated,
 		}

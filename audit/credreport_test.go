@@ -191,6 +191,17 @@ func TestCredentialReportWaits(t *testing.T) {
 		api.EXPECT().GetCredentialReport(gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, &types.CredentialReportNotReadyException{Message: aws.String("in progress")}),
 		api.EXPECT().GenerateCredentialReport(gomock.Any(), gomock.Any(), gomock.Any()).Return(generated(types.ReportStateTypeComplete), nil),
 		api.EXPECT().GetCredentialReport(gomock.Any(), gomock.Any(), gomock.Any()).Return(reportOut(sampleReport, gen), nil),
+		// Only pair has a key not active: its keys are listed, once.
+		api.EXPECT().ListAccessKeys(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(
+			func(_ context.Context, in *iam.ListAccessKeysInput, _ ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
+				if aws.ToString(in.UserName) != "pair" {
+					t.Errorf("ListAccessKeys for %q, want pair", aws.ToString(in.UserName))
+				}
+				return &iam.ListAccessKeysOutput{AccessKeyMetadata: []types.AccessKeyMetadata{
+					{UserName: aws.String("pair"), AccessKeyId: aws.String("AKIAPAIREXAMPLE00001"), Status: types.StatusTypeActive, CreateDate: aws.Time(mustTime(t, "2024-03-01T10:00:00Z"))},
+					{UserName: aws.String("pair"), AccessKeyId: aws.String("AKIAPAIREXAMPLE00002"), Status: types.StatusTypeExpired, CreateDate: aws.Time(mustTime(t, "2024-01-01T00:00:00Z"))},
+				}}, nil
+			}),
 	)
 	rep, err := a.Run(t.Context())
 	if err != nil {
@@ -198,6 +209,11 @@ func TestCredentialReportWaits(t *testing.T) {
 	}
 	if !rep.GeneratedTime.Equal(gen) || rep.Users != 4 || len(rep.Findings) == 0 {
 		t.Errorf("report: generated %v, %d users, %d findings", rep.GeneratedTime, rep.Users, len(rep.Findings))
+	}
+	for _, k := range rep.Keys {
+		if k.UserName == "pair" && k.Slot == "access_key_2" && (k.Status != iamkeys.StatusExpired || k.KeyID != "AKIAPAIREXAMPLE00002") {
+			t.Errorf("pair's slot 2: status %s, ID %q; want Expired, AKIAPAIREXAMPLE00002", k.Status, k.KeyID)
+		}
 	}
 	if want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}; !slices.Equal(clk.sleeps, want) {
 		t.Errorf("waits %v, want %v", clk.sleeps, want)

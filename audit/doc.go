@@ -17,10 +17,16 @@
 //
 // [Live] (the default) lists every user, each user's keys and each key's
 // last use, and asks GetAccountSummary whether the root user has a key.
-// [CredentialReport] reads IAM's credential report: a constant number of
-// requests, data up to 4 hours old, key slots instead of key IDs. Both see
-// the root user's key; only live mode tells an inactive key from an expired
-// one.
+// [CredentialReport] reads IAM's credential report: data up to 4 hours
+// old, key slots instead of key IDs, and a constant number of requests for
+// the report itself (typically 4: GenerateCredentialReport until it is
+// COMPLETE, then GetCredentialReport). The report shows an inactive key and
+// an expired one alike, as not active, so the audit then lists the keys of
+// each user it shows with such a key (one ListAccessKeys) and gives those
+// keys their status, Inactive or Expired, and their ID: 4 + k requests for
+// k such users. [WithResolveStatus](false) keeps to the report's requests,
+// and those keys show as [StatusNotActive], as do the keys it cannot match
+// (see [WithResolveStatus]). Both modes see the root user's key.
 //
 // # Throttling
 //

@@ -18,9 +18,13 @@ import (
 var ErrPartialAudit = errors.New("audit: the report is partial")
 
 // StatusNotActive is the status of a key the credential report shows as not
-// active: IAM's report has only access_key_N_active, false for an inactive
-// and an expired key alike, so report mode cannot tell which (live mode
-// reads the key's status: iamkeys.StatusInactive or iamkeys.StatusExpired).
+// active and whose status report mode could not resolve: IAM's report has
+// only access_key_N_active, false for an inactive and an expired key alike.
+// Report mode lists such keys to tell which (see [WithResolveStatus]); a
+// key keeps StatusNotActive when that was turned off, or when the key could
+// not be matched to a listed one (the root user's, a key deleted since the
+// report, two keys created in the same second) or its user's keys could
+// not be listed (an [Incomplete] entry). Live mode reads every key's status.
 const StatusNotActive iamkeys.Status = "NotActive"
 
 // A Report is the result of [Auditor.Run]. It marshals to JSON and prints as
@@ -49,8 +53,10 @@ type Key struct {
 	UserName string `json:"userName"`
 	UserID   string `json:"userId,omitempty"` // live mode only: the report has no user IDs
 	ARN      string `json:"arn"`
-	// KeyID is the access key ID (live mode). In report mode it is empty and
-	// Slot names the report's column group instead.
+	// KeyID is the access key ID. In report mode Slot names the report's
+	// column group, and KeyID is set only for a key not active that was
+	// matched to a listed key (see [WithResolveStatus]); it is empty for
+	// active keys.
 	KeyID string `json:"keyId,omitempty"`
 	Slot  string `json:"slot,omitempty"` // "access_key_1" or "access_key_2", report mode only
 	// Root marks the root user's key. Live mode learns only that the root
@@ -59,7 +65,9 @@ type Key struct {
 	Root bool `json:"root,omitempty"`
 
 	// Status is iamkeys.StatusActive, StatusInactive or StatusExpired as
-	// IAM lists it, or [StatusNotActive] in report mode.
+	// IAM lists it, or, in report mode, [StatusNotActive] for a key not
+	// active whose status could not be resolved. A report-mode key's status
+	// comes from the listing, its other data from the report.
 	Status  iamkeys.Status `json:"status,omitempty"`
 	Created time.Time      `json:"created,omitzero"`
 	// Used tells whether IAM has a record of the key's use; LastUsed,
@@ -114,7 +122,7 @@ type Finding struct {
 // actions each one calls.
 const (
 	OpUsers            = "audit.Users"            // ListUsers
-	OpKeys             = "audit.Keys"             // ListAccessKeys
+	OpKeys             = "audit.Keys"             // ListAccessKeys (in report mode, for the status of keys not active)
 	OpLastUsed         = "audit.LastUsed"         // GetAccessKeyLastUsed
 	OpAccountSummary   = "audit.AccountSummary"   // GetAccountSummary
 	OpCredentialReport = "audit.CredentialReport" // GenerateCredentialReport, GetCredentialReport

@@ -39,7 +39,7 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet("audit", auditSynopsis, e.stderr)
 	f.common.register(fs, outTable, outJSON, outCSV, outASFF)
 	f.orgFlags.register(fs)
-	fs.StringVar(&f.mode, "mode", "live", "where to read keys from: live (every user, key and last use) or credential-report (a few requests, data up to 4 hours old)")
+	fs.StringVar(&f.mode, "mode", "live", "where to read keys from: live (every user, key and last use) or credential-report (4 requests plus one per user with a non-active key, data up to 4 hours old)")
 	fs.IntVar(&f.concurrency, "concurrency", audit.DefaultConcurrency, "requests in flight at most, per account")
 	fs.StringVar(&f.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: low, medium, high, critical, or none")
 	fs.IntVar(&f.maxKeyAge, "max-key-age", audit.DefaultMaxKeyAge, "days an active key may age before it is reported")

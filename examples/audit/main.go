@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -26,7 +27,7 @@ import (
 func main() {
 	asJSON := flag.Bool("json", false, "also print the live report as JSON")
 	flag.Parse()
-	if err := run(context.Background(), *asJSON); err != nil {
+	if err := run(context.Background(), os.Stdout, *asJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "audit example:", err)
 		os.Exit(1)
 	}
@@ -60,11 +61,12 @@ var seeds = []seed{
 	{"grace", "Active", 20, 1, ""},
 	{"heidi", "Active", 80, 1, "still used after the newer key was made: unfinished rotation"},
 	{"heidi", "Active", 10, -1, "the newer key, never used: the one to deactivate"},
-	{"judy", "Expired", 100, 60, "expired (shown as not active from the report)"},
+	{"judy", "Expired", 100, 60, "expired, in both modes (report mode lists judy's keys to tell)"},
 	{"ivan", "Active", 10, 1, "compliant"},
 }
 
-func run(ctx context.Context, asJSON bool) error {
+// run seeds the endpoint, runs both audits and prints their reports to w.
+func run(ctx context.Context, w io.Writer, asJSON bool) error {
 	clk := iamkeystest.NewClock(now)
 	srv := iamkeystest.NewServer(iamkeystest.WithClock(clk), iamkeystest.WithReportGenerationDelay(5*time.Second))
 	defer srv.Close()
@@ -97,10 +99,10 @@ func run(ctx context.Context, asJSON bool) error {
 	if err != nil {
 		return fmt.Errorf("live audit: %w", err)
 	}
-	if err := live.WriteTable(os.Stdout); err != nil {
+	if err := live.WriteTable(w); err != nil {
 		return err
 	}
-	fmt.Printf("requests: %v\n\n", srv.CallCounts())
+	fmt.Fprintf(w, "requests: %v\n\n", srv.CallCounts())
 
 	srv.ResetCalls()
 	fromReport, err := audit.New(srv.Client(), audit.WithClock(clk), audit.WithMode(audit.CredentialReport))
@@ -111,13 +113,13 @@ func run(ctx context.Context, asJSON bool) error {
 	if err != nil {
 		return fmt.Errorf("credential-report audit: %w", err)
 	}
-	if err := report.WriteTable(os.Stdout); err != nil {
+	if err := report.WriteTable(w); err != nil {
 		return err
 	}
-	fmt.Printf("requests: %v\n", srv.CallCounts())
+	fmt.Fprintf(w, "requests: %v\n", srv.CallCounts())
 
 	if asJSON {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(live); err != nil {
 			return err
