@@ -7,52 +7,10 @@
 # repository.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+# shellcheck source=lib-awscli.sh
+. "$(dirname "$0")/lib-awscli.sh"
+awscli_start awscli-secretsmanager
 
-AWS=/usr/bin/aws # an older v1 may come first on PATH
-if [ ! -x "$AWS" ]; then
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq awscli >/dev/null
-fi
-version=$("$AWS" --version 2>&1)
-case "$version" in
-aws-cli/2*) ;;
-*)
-	echo "awscli-secretsmanager: need AWS CLI v2 at $AWS, got: $version" >&2
-	exit 1
-	;;
-esac
-
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-go build -o "$tmp/iamfake" ./cmd/iamfake
-"$tmp/iamfake" -addr 127.0.0.1:0 >"$tmp/env" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 100); do
-	grep -q '^export AWS_REGION=' "$tmp/env" 2>/dev/null && break
-	kill -0 "$pid" 2>/dev/null || { cat "$tmp/log" >&2; exit 1; }
-	sleep 0.1
-done
-grep -q '^export AWS_REGION=' "$tmp/env" || { echo "awscli-secretsmanager: iamfake did not start" >&2; exit 1; }
-
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=""
-# shellcheck disable=SC1091
-. "$tmp/env"
-export AWS_DEFAULT_REGION=$AWS_REGION
-echo "awscli-secretsmanager: $version against $AWS_ENDPOINT_URL"
-
-aws() { "$AWS" --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
 # run args...: runs the command, saving its JSON answer in $tmp/out.
 run() {
 	echo "+ aws $*"
