@@ -54,7 +54,10 @@
 // in flight ([WithAccountConcurrency]), applied by a middleware after the
 // SDK's retry step, so that retries draw on it too. The requests the Scope
 // itself sends with the caller's credentials (GetCallerIdentity,
-// Organizations, AssumeRole) draw on the caller's account's budget.
+// Organizations, AssumeRole) draw on a budget of their own, of the same
+// size: STS and Organizations have quotas apart from IAM's, and an
+// AssumeRole renewing the caller account's role session is sent while the
+// request waiting for it holds one of that account's slots.
 // [WithConcurrency]
 // accounts are worked on at once, each by its own workers (the audit's
 // audit.WithConcurrency, the job's Job.Concurrency); an account that is slow

@@ -28,9 +28,12 @@ type Scope struct {
 	sts  *sts.Client
 	orgs *organizations.Client
 
-	// callerBudget is the budget of the caller's account, on which every
-	// request sent with the caller's credentials draws: GetCallerIdentity,
-	// AssumeRole, Organizations, and the caller's own account's reads.
+	// callerBudget is the budget of the caller's account's IAM reads.
+	// STS and Organizations requests (GetCallerIdentity, AssumeRole, the
+	// listings) draw on a budget of their own: they have their own quotas,
+	// and an AssumeRole that renews the caller account's role session is
+	// sent while the request that needs it holds one of callerBudget's
+	// slots, so sharing them could deadlock.
 	callerBudget *budget
 
 	mu       sync.Mutex
@@ -79,13 +82,13 @@ func NewScope(cfg aws.Config, opts ...Option) (*Scope, error) {
 		return nil, &iamkeys.Error{Op: op, Err: invalid("config", "must have credentials")}
 	}
 	s.accounts = dedupe(s.accounts)
-	caller := newBudget(&s)
+	control := newBudget(&s)
 	return &Scope{
 		cfg:          cfg,
 		s:            s,
-		sts:          sts.NewFromConfig(cfg, func(o *sts.Options) { o.APIOptions = append(o.APIOptions, caller.install) }),
-		orgs:         organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.APIOptions = append(o.APIOptions, caller.install) }),
-		callerBudget: caller,
+		sts:          sts.NewFromConfig(cfg, func(o *sts.Options) { o.APIOptions = append(o.APIOptions, control.install) }),
+		orgs:         organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.APIOptions = append(o.APIOptions, control.install) }),
+		callerBudget: newBudget(&s),
 		conns:        map[string]*conn{},
 	}, nil
 }

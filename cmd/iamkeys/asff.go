@@ -120,10 +120,13 @@ var asffTitles = map[audit.Check]string{
 }
 
 // toASFF converts the audit's findings, and its incomplete entries, to
-// ASFF. The product is the importing account's default product, which is
-// the caller's (one STS GetCallerIdentity); an incomplete entry is a
-// finding with Compliance NOT_AVAILABLE and severity INFORMATIONAL, so a
-// pipeline sees that part of the audit is missing.
+// ASFF. Each finding's product is the default product of its own account
+// (AwsAccountId): BatchImportFindings with a default product must be called
+// from the finding's account, so an organization's findings are imported
+// account by account (the caller's account, for findings that name none,
+// takes one STS GetCallerIdentity). An incomplete entry is a finding with
+// Compliance NOT_AVAILABLE and severity INFORMATIONAL, so a pipeline sees
+// that part of the audit is missing.
 func toASFF(ctx context.Context, cfg aws.Config, res auditResult) ([]asffFinding, error) {
 	out := []asffFinding{}
 	if len(res.findings) == 0 && len(res.incomplete) == 0 {
@@ -134,21 +137,26 @@ func toASFF(ctx context.Context, cfg aws.Config, res auditResult) ([]asffFinding
 		return nil, err
 	}
 	region := cfg.Region
-	product := fmt.Sprintf("arn:aws:securityhub:%s:%s:product/%s/default", region, caller, caller)
 	when := asffTime(res.now)
 	for _, f := range res.findings {
-		out = append(out, findingToASFF(f, product, region, when, caller))
+		out = append(out, findingToASFF(f, region, when, caller))
 	}
 	for _, in := range res.incomplete {
-		out = append(out, incompleteToASFF(in, product, region, when, caller))
+		out = append(out, incompleteToASFF(in, region, when, caller))
 	}
 	return out, nil
+}
+
+// asffProduct is the ARN of account's default Security Hub product in
+// region, the product of findings an account imports about itself.
+func asffProduct(region, account string) string {
+	return fmt.Sprintf("arn:aws:securityhub:%s:%s:product/%s/default", region, account, account)
 }
 
 // asffTime formats t as ASFF wants it: RFC 3339 in UTC with milliseconds.
 func asffTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-func findingToASFF(f accountFinding, product, region, when, caller string) asffFinding {
+func findingToASFF(f accountFinding, region, when, caller string) asffFinding {
 	account := f.Account
 	if account == "" {
 		account = caller
@@ -163,8 +171,8 @@ func findingToASFF(f accountFinding, product, region, when, caller string) asffF
 	}
 	a := asffFinding{
 		SchemaVersion: asffSchemaVersion,
-		ID:            clip(fmt.Sprintf("iamkeys/%s/%s/%s", account, f.Check, strings.ReplaceAll(k.Label(), " ", "-")), asffMaxID),
-		ProductArn:    product,
+		ID:            clip(fmt.Sprintf("iamkeys/%s/%s/%s", account, f.Check, asffKeyPart(k)), asffMaxID),
+		ProductArn:    asffProduct(region, account),
 		ProductName:   "iamkeys",
 		CompanyName:   "iamkeys",
 		GeneratorID:   "iamkeys/audit/" + string(f.Check),
@@ -203,7 +211,7 @@ func findingToASFF(f accountFinding, product, region, when, caller string) asffF
 	return a
 }
 
-func incompleteToASFF(in accountIncomplete, product, region, when, caller string) asffFinding {
+func incompleteToASFF(in accountIncomplete, region, when, caller string) asffFinding {
 	account := in.Account
 	if account == "" {
 		account = caller
@@ -218,7 +226,7 @@ func incompleteToASFF(in accountIncomplete, product, region, when, caller string
 	return asffFinding{
 		SchemaVersion: asffSchemaVersion,
 		ID:            clip(fmt.Sprintf("iamkeys/%s/incomplete/%s/%s/%s", account, in.Op, orDash(in.UserName), orDash(in.KeyID)), asffMaxID),
-		ProductArn:    product,
+		ProductArn:    asffProduct(region, account),
 		ProductName:   "iamkeys",
 		CompanyName:   "iamkeys",
 		GeneratorID:   "iamkeys/audit/incomplete",
@@ -235,6 +243,17 @@ func incompleteToASFF(in accountIncomplete, product, region, when, caller string
 		Compliance:    asffCompliance{Status: "NOT_AVAILABLE"},
 		RecordState:   "ACTIVE",
 	}
+}
+
+// asffKeyPart names the key in a finding's Id: its ID, or in report mode
+// (no key ID, only a slot) the user and the slot, so that two users' first
+// keys failing the same check keep distinct Ids.
+func asffKeyPart(k audit.Key) string {
+	label := strings.ReplaceAll(k.Label(), " ", "-")
+	if k.KeyID == "" && k.Slot != "" && !k.Root && k.UserName != "" {
+		return k.UserName + "/" + label
+	}
+	return label
 }
 
 // remedyText is the recommendation for a remedy.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -154,6 +155,19 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// givenEmpty returns a usage error for each list flag among names that was
+// given with no item in it (--users "$USERS" with USERS unset):
+// taken as absent, it would widen the run to every account or user.
+func givenEmpty(fs *flag.FlagSet, names ...string) error {
+	var err error
+	fs.Visit(func(fl *flag.Flag) {
+		if err == nil && slices.Contains(names, fl.Name) && len(splitList(fl.Value.String())) == 0 {
+			err = usagef("--%s %q: names nothing; leave the flag out to mean every one", fl.Name, fl.Value.String())
+		}
+	})
+	return err
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -61,7 +61,10 @@
 //
 // audit --output asff prints the findings in the AWS Security Finding Format,
 // as a JSON array that "aws securityhub batch-import-findings --findings
-// file://FILE" takes as is (at most 100 findings a call). ASFF rather than
+// file://FILE" takes as is (at most 100 findings a call). Each finding's
+// ProductArn is its own account's default product, which Security Hub
+// accepts only from that account: with --org, import each account's
+// findings with that account's credentials. ASFF rather than
 // OCSF, because the checks are Security Hub's own controls (IAM.3, IAM.4,
 // IAM.8, IAM.22) with its severity labels, and Security Hub, aggregated in
 // the organization's administrator account, is the pipeline AWS

@@ -90,6 +90,11 @@ func (r flightsReport) write(e *env, format string) error {
 	case outJSON:
 		return writeJSON(e.stdout, r)
 	case outCSV:
+		// The CSV has no room for the error that stopped the listing:
+		// standard error says it, besides exit status 2.
+		for _, msg := range r.Incomplete {
+			fmt.Fprintf(e.stderr, "iamkeys in-flight: incomplete: %s\n", msg)
+		}
 		return g.writeCSV(e.stdout)
 	}
 	ew := &errWriter{w: e.stdout}

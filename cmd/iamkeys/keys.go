@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
@@ -163,6 +164,11 @@ func (r keysReport) write(e *env, format string) error {
 	case outJSON:
 		return writeJSON(e.stdout, r)
 	case outCSV:
+		// The CSV has no room for what could not be read: standard error
+		// says it, besides exit status 2.
+		for _, in := range r.Incomplete {
+			fmt.Fprintf(e.stderr, "iamkeys keys: incomplete: %s %s: %s\n", in.Op, strings.Trim(in.UserName+"/"+in.KeyID, "/"), in.Error)
+		}
 		return g.writeCSV(e.stdout)
 	}
 	ew := &errWriter{w: e.stdout}

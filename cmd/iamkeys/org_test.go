@@ -119,8 +119,11 @@ func TestAuditOrg(t *testing.T) {
 	byAccount := map[string]int{}
 	for _, f := range asff {
 		byAccount[f.AwsAccountID]++
-		if !strings.HasPrefix(f.ProductArn, "arn:aws:securityhub:us-east-1:"+mgmtAccount+":product/") {
-			t.Errorf("ProductArn %s, want the importing (management) account's", f.ProductArn)
+		// BatchImportFindings with a default product must come from the
+		// finding's own account (AwsAccountId), so each finding names
+		// that account's default product.
+		if want := "arn:aws:securityhub:us-east-1:" + f.AwsAccountID + ":product/" + f.AwsAccountID + "/default"; f.ProductArn != want {
+			t.Errorf("ProductArn %s, want %s: its own account's default product", f.ProductArn, want)
 		}
 	}
 	for _, id := range []string{mgmtAccount, okAccount, throttledAccount, noRoleAccount} {

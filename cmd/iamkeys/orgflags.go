@@ -63,6 +63,9 @@ func (f *orgFlags) check(fs *flag.FlagSet) error {
 		}
 		return nil
 	}
+	if err := givenEmpty(fs, "accounts", "exclude-accounts", "ou"); err != nil {
+		return err
+	}
 	var opts []org.Option
 	if ids := splitList(f.accounts); len(ids) > 0 {
 		opts = append(opts, org.WithAccounts(ids...))

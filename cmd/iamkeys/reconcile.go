@@ -92,6 +92,9 @@ func (f *reconcileFlags) check(e *env, fs *flag.FlagSet) ([]rotate.Option, error
 	if err := f.policyFlags.check(); err != nil {
 		return nil, err
 	}
+	if err := givenEmpty(fs, "users"); err != nil {
+		return nil, err
+	}
 	spec, err := parseStore(f.store, true, f.orgFlags.org)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,10 @@ const (
 	outcomeBusy   = "busy"   // another process is inside a step (rotate.ErrRotationInProgress): not a failure
 	outcomeFailed = "failed" // the call failed: exit 1
 	outcomeUnread = "unread" // the user could not be read at all: exit 2
+
+	// outcomeIncomplete marks, in CSV only, a row for an account or a
+	// listing that could not be read (an incomplete entry): exit 2.
+	outcomeIncomplete = "incomplete"
 )
 
 // resultOut is one user's rotation call as the command prints it. It holds
@@ -181,7 +185,17 @@ func (r *rotationReport) write(w io.Writer, format string) error {
 	case outJSON:
 		return writeJSON(w, r)
 	case outCSV:
-		return r.grid().writeCSV(w)
+		// What could not be read is a row too, outcome "incomplete", so a
+		// CSV consumer sees every account.
+		g := r.grid()
+		for _, in := range r.Incomplete {
+			row := []string{"", outcomeIncomplete, "", "", "", "", "", "", in.Op + ": " + in.Error}
+			if r.org {
+				row = append([]string{in.Account, in.AccountName}, row...)
+			}
+			g.add(row...)
+		}
+		return g.writeCSV(w)
 	}
 	ew := &errWriter{w: w}
 	fmt.Fprintln(ew, r.summary())

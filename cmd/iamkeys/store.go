@@ -26,7 +26,8 @@ const storeHelp = `where each user's key lives, as KIND:TEMPLATE:
   secretsmanager:SECRET-ID    a Secrets Manager secret (must exist, with a current version)
   ssm:NAME                    an SSM Parameter Store SecureString parameter
 TEMPLATE may hold {user} (the IAM user name) and {account} (the 12-digit
-account ID); reconcile needs {user}, --org with credfile needs {account}`
+account ID), in a credentials file's PROFILE only, not its PATH; reconcile
+needs {user}, --org with credfile needs {account}`
 
 // storeKind is the part of --store before the first colon.
 type storeKind string
@@ -68,6 +69,9 @@ func parseStore(value string, perUser, org bool) (storeSpec, error) {
 		}
 		if path == "" || profile == "" {
 			return spec, usagef("--store %q: want credfile:PATH[#PROFILE]", value)
+		}
+		if ph := placeholder.FindString(path); ph != "" {
+			return spec, usagef("--store %q: %s in the file's path: only the profile (after #) is a template", value, ph)
 		}
 		if p, ok := strings.CutPrefix(path, "~/"); ok {
 			home, err := os.UserHomeDir()
