@@ -44,22 +44,38 @@ func (g *grid) writeTable(w io.Writer) error {
 	for _, r := range g.rows {
 		cells := make([]string, len(r))
 		for i, c := range r {
-			cells[i] = orDash(c)
+			// A joined error spans lines; one row stays one line.
+			cells[i] = orDash(strings.ReplaceAll(c, "\n", "; "))
 		}
 		io.WriteString(tw, strings.Join(cells, "\t")+"\n")
 	}
 	return tw.Flush()
 }
 
-// writeCSV prints the grid as RFC 4180 CSV, header first.
+// writeCSV prints the grid as RFC 4180 CSV, header first. A cell that a
+// spreadsheet would run as a formula (an IAM user may be named "=cmd" or
+// "@x": IAM allows "+=,.@-") gets a leading apostrophe, as OWASP's CSV
+// injection advice says.
 func (g *grid) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write(g.header)
 	for _, r := range g.rows {
-		cw.Write(r)
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = csvSafe(c)
+		}
+		cw.Write(cells)
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvSafe defuses a cell that begins as a spreadsheet formula does.
+func csvSafe(c string) string {
+	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		return "'" + c
+	}
+	return c
 }
 
 func orDash(s string) string {
