@@ -15,6 +15,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/iamkeys/iamkeys/iamkeystest"
 )
@@ -36,6 +37,14 @@ func listAllAccounts(t *testing.T, c *organizations.Client, pageSize int32) ([]t
 	})
 	for p.HasMorePages() {
 		out, err := p.NextPage(context.Background())
+		var apiErr smithy.APIError
+		if err != nil && !errors.As(err, &apiErr) {
+			// A transport error on a reused connection (once, in CI under
+			// load: "use of closed network connection" reading a 200) is
+			// the client's, not the endpoint's answer: ask again, once.
+			t.Logf("ListAccounts page %d: %v; asking again", pages+1, err)
+			out, err = p.NextPage(context.Background())
+		}
 		if err != nil {
 			t.Fatalf("ListAccounts page %d: %v", pages+1, err)
 		}

@@ -19,7 +19,7 @@ import (
 // (stscreds in an aws.CredentialsCache: the role is assumed again when the
 // session nears its end) happens while the request that needs it already
 // holds one of the account's in-flight slots. AssumeRole is an STS request,
-// with STS's own per-account quota (aws-services-reference §2), so it must
+// with STS's own per-account quota (docs/aws-services-reference.md §2), so it must
 // not wait for an IAM slot of the same account: with every slot taken by
 // requests waiting for the renewal, nothing would move.
 //
