@@ -13,9 +13,21 @@
 // Operations: CreateUser, GetUser, DeleteUser, ListUsers, TagUser,
 // UntagUser, ListUserTags, PutUserPolicy, GetUserPolicy, ListUserPolicies,
 // DeleteUserPolicy, CreateAccessKey, ListAccessKeys, GetAccessKeyLastUsed,
-// UpdateAccessKey, DeleteAccessKey, GenerateCredentialReport and
-// GetCredentialReport, plus STS GetCallerIdentity, chosen by the signing
-// service "sts" in the SigV4 credential scope.
+// UpdateAccessKey, DeleteAccessKey, GenerateCredentialReport,
+// GetCredentialReport and GetAccountSummary; CreateRole, GetRole,
+// DeleteRole, ListRoles and UpdateAssumeRolePolicy; plus STS
+// GetCallerIdentity and AssumeRole, chosen by the signing service "sts" in
+// the SigV4 credential scope.
+//
+// NewOrg starts an organization instead: several accounts, each its own
+// Server with its own state, faults and limits, behind one endpoint that
+// routes each request to the account owning its signing key. It answers
+// AWS Organizations (ListAccounts, ListRoots,
+// ListOrganizationalUnitsForParent, ListAccountsForParent,
+// DescribeOrganization) on JSON 1.1, and STS AssumeRole into any account's
+// role that trusts the caller, with ASIA session credentials that sign into
+// that account until they expire on the server clock. Every member account
+// has OrganizationAccountAccessRole, trusting the management account.
 //
 // A user's other dependents, each of which makes DeleteUser fail with
 // DeleteConflict and IAM's message until removed: CreateLoginProfile,
@@ -82,8 +94,9 @@
 //     key shows in GetAccessKeyLastUsed and the credential report only
 //     after WithLastUseLag. Otherwise reads after writes are always
 //     current;
-//   - roles and STS temporary credentials, and so the "non-User
-//     credentials" errors they cause;
+//   - role permissions and session policies (only trust policies are
+//     evaluated), the propagation delay after CreateRole, and STS
+//     credentials other than AssumeRole's;
 //   - a user's other dependents beyond what DeleteUser needs: groups hold
 //     no policies, CreateVirtualMFADevice and EnableMFADevice are not
 //     served (AddMFADevice seeds devices), passwords meet no password
