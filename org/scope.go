@@ -23,18 +23,16 @@ import (
 // by every [Audit], [Rotate] and [Scope.Config] over it. A Scope is safe
 // for concurrent use.
 type Scope struct {
-	cfg  aws.Config
-	s    settings
+	cfg aws.Config
+	s   settings
+	// sts and orgs send the Scope's own requests with the caller's
+	// credentials (GetCallerIdentity, AssumeRole, the listings), which
+	// draw on a budget of their own, not on the caller's account's: they
+	// have their own quotas, and an AssumeRole that renews the caller
+	// account's role session is sent while the request that needs it holds
+	// one of that account's slots, so sharing them could deadlock.
 	sts  *sts.Client
 	orgs *organizations.Client
-
-	// callerBudget is the budget of the caller's account's IAM reads.
-	// STS and Organizations requests (GetCallerIdentity, AssumeRole, the
-	// listings) draw on a budget of their own: they have their own quotas,
-	// and an AssumeRole that renews the caller account's role session is
-	// sent while the request that needs it holds one of callerBudget's
-	// slots, so sharing them could deadlock.
-	callerBudget *budget
 
 	mu       sync.Mutex
 	callerID string
@@ -84,12 +82,11 @@ func NewScope(cfg aws.Config, opts ...Option) (*Scope, error) {
 	s.accounts = dedupe(s.accounts)
 	control := newBudget(&s)
 	return &Scope{
-		cfg:          cfg,
-		s:            s,
-		sts:          sts.NewFromConfig(cfg, func(o *sts.Options) { o.APIOptions = append(o.APIOptions, control.install) }),
-		orgs:         organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.APIOptions = append(o.APIOptions, control.install) }),
-		callerBudget: newBudget(&s),
-		conns:        map[string]*conn{},
+		cfg:   cfg,
+		s:     s,
+		sts:   sts.NewFromConfig(cfg, func(o *sts.Options) { o.APIOptions = append(o.APIOptions, control.install) }),
+		orgs:  organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.APIOptions = append(o.APIOptions, control.install) }),
+		conns: map[string]*conn{},
 	}, nil
 }
 
@@ -159,9 +156,6 @@ func (sc *Scope) conn(id, caller string) *conn {
 		return c
 	}
 	c := &conn{budget: newBudget(&sc.s)}
-	if id == caller {
-		c.budget = sc.callerBudget
-	}
 	if id == caller && sc.s.caller == CallerOwnCredentials {
 		c.creds = sc.cfg.Credentials
 	} else {
