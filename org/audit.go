@@ -185,10 +185,10 @@ func Audit(ctx context.Context, scope *Scope, opts ...audit.Option) (*AuditRepor
 	return rep, newPartial(errs)
 }
 
+// normalize turns the slices Audit appends to from nil into empty, so that
+// JSON shows []. Accounts (made to size) and Skipped (from Discover) are
+// never nil.
 func (r *AuditReport) normalize() {
-	if r.Accounts == nil {
-		r.Accounts = []AccountAudit{}
-	}
 	if r.Keys == nil {
 		r.Keys = []Key{}
 	}

@@ -158,9 +158,6 @@ func Rotate(ctx context.Context, scope *Scope, job JobFunc, opts ...rotate.Optio
 		}
 		rep.Errors++
 	}
-	if rep.Accounts == nil {
-		rep.Accounts = []AccountRotation{}
-	}
 	if ctx.Err() != nil {
 		return rep, &iamkeys.Error{Op: op, Err: ctx.Err()}
 	}
