@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,19 +124,22 @@ var asffTitles = map[audit.Check]string{
 // ASFF. Each finding's product is the default product of its own account
 // (AwsAccountId): BatchImportFindings with a default product must be called
 // from the finding's account, so an organization's findings are imported
-// account by account (the caller's account, for findings that name none,
-// takes one STS GetCallerIdentity). An incomplete entry is a finding with
-// Compliance NOT_AVAILABLE and severity INFORMATIONAL, so a pipeline sees
-// that part of the audit is missing.
+// account by account. An entry that names no account (a single account's
+// listing that failed before any ARN was read) takes the caller's, with one
+// STS GetCallerIdentity, sent only then: organization mode names every
+// entry's account, and its Scope has already asked. An incomplete entry is
+// a finding with Compliance NOT_AVAILABLE and severity INFORMATIONAL, so a
+// pipeline sees that part of the audit is missing.
 func toASFF(ctx context.Context, cfg aws.Config, res auditResult) ([]asffFinding, error) {
+	caller := ""
+	if slices.ContainsFunc(res.findings, func(f accountFinding) bool { return f.Account == "" }) ||
+		slices.ContainsFunc(res.incomplete, func(in accountIncomplete) bool { return in.Account == "" }) {
+		var err error
+		if caller, err = callerAccount(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
 	out := []asffFinding{}
-	if len(res.findings) == 0 && len(res.incomplete) == 0 {
-		return out, nil
-	}
-	caller, err := callerAccount(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
 	region := cfg.Region
 	when := asffTime(res.now)
 	for _, f := range res.findings {

@@ -71,8 +71,8 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 		return fail(e, "audit", err, exitPartial)
 	}
 	if f.output == outASFF {
-		// The product ARN names the caller's account: one request, whose
-		// failure is not the output's.
+		// An entry that names no account takes the caller's: then one
+		// request, whose failure is not the output's.
 		if res.asff, err = toASFF(ctx, cfg, res); err != nil {
 			return fail(e, "audit", err, exitPartial)
 		}
