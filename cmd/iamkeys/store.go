@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -98,7 +97,7 @@ func parseStore(value string, perUser, org bool) (storeSpec, error) {
 	}
 	// Validate a rendering now, so a template the store refuses is a usage
 	// error before any request.
-	if _, err := spec.store(aws.Config{Region: "us-east-1"}, "123456789012", "user"); err != nil {
+	if _, err := spec.storeFor(aws.Config{Region: "us-east-1"}, "123456789012", &meter{})(context.Background(), "user"); err != nil {
 		return spec, usagef("--store %q: %v", value, err)
 	}
 	return spec, nil
@@ -112,23 +111,10 @@ func (s storeSpec) name(account, user string) string {
 	return strings.NewReplacer("{user}", user, "{account}", account).Replace(s.template)
 }
 
-// store returns the store of user in account; cfg is the account's
-// configuration (its credentials), for Secrets Manager and SSM.
-func (s storeSpec) store(cfg aws.Config, account, user string) (rotate.Store, error) {
-	name := s.name(account, user)
-	switch s.kind {
-	case kindCredfile:
-		return credfile.New(s.path, name)
-	case kindSecretsManager:
-		return smstore.New(secretsmanager.NewFromConfig(cfg), name)
-	case kindSSM:
-		return ssmstore.New(ssm.NewFromConfig(cfg), name)
-	}
-	return nil, fmt.Errorf("unknown store kind %q", s.kind)
-}
-
 // storeFor returns a rotate.Job's StoreFor over one account, counting the
-// users taken up in m. The service clients are built once per account.
+// users taken up in m; cfg is the account's configuration (its
+// credentials), for Secrets Manager and SSM. The service clients are built
+// once per account, and no request is sent.
 func (s storeSpec) storeFor(cfg aws.Config, account string, m *meter) func(ctx context.Context, user string) (rotate.Store, error) {
 	var sm *secretsmanager.Client
 	var ps *ssm.Client
