@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iamkeys/iamkeys/org"
 	"github.com/iamkeys/iamkeys/rotate"
 )
 
@@ -206,7 +207,7 @@ func (r *rotationReport) write(w io.Writer, format string) error {
 	if len(r.Incomplete) > 0 {
 		g := &grid{header: []string{"INCOMPLETE", "ACCOUNT", "ERROR"}}
 		for _, in := range r.Incomplete {
-			g.add(in.Op, accountLabel(in.Account, in.AccountName), in.Error)
+			g.add(in.Op, org.Account{ID: in.Account, Name: in.AccountName}.String(), in.Error)
 		}
 		fmt.Fprintln(ew)
 		g.writeTable(ew)
@@ -214,20 +215,12 @@ func (r *rotationReport) write(w io.Writer, format string) error {
 	if len(r.Skipped) > 0 {
 		g := &grid{header: []string{"SKIPPED", "ACCOUNT"}}
 		for _, s := range r.Skipped {
-			g.add(s.Reason, accountLabel(s.Account, s.AccountName))
+			g.add(s.Reason, org.Account{ID: s.Account, Name: s.AccountName}.String())
 		}
 		fmt.Fprintln(ew)
 		g.writeTable(ew)
 	}
 	return ew.err
-}
-
-// accountLabel is "200000000001 (member-01)", the ID alone without a name.
-func accountLabel(id, name string) string {
-	if name == "" {
-		return id
-	}
-	return id + " (" + name + ")"
 }
 
 // errWriter keeps the first write error, so a table can be printed freely
