@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/iamkeys/iamkeys"
@@ -175,7 +176,7 @@ func TestOptionErrors(t *testing.T) {
 		{"not an ARN", org.WithRoleARN("{account}:role/x")},
 		{"session name with a colon", org.WithSessionName("Session1:2")}, // STS's own example, §2.2
 		{"session name of one character", org.WithSessionName("a")},
-		{"session name of 65 characters", org.WithSessionName(string(make([]byte, 65)))},
+		{"session name of 65 characters", org.WithSessionName(strings.Repeat("a", 65))},
 		{"external ID of one character", org.WithExternalID("x")},
 		{"session too short", org.WithSessionDuration(899 * 1e9)},
 		{"session too long", org.WithSessionDuration(43201 * 1e9)},
