@@ -10,7 +10,7 @@ import (
 	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
-// Validation rules from IAM's API model (shared/iam-reference.md §3). The SDK
+// Validation rules from IAM's API model (docs/iam-reference.md §3). The SDK
 // checks none of them client-side, so the Manager checks them before sending
 // anything.
 const (

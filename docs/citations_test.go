@@ -18,6 +18,8 @@ var (
 	citation = regexp.MustCompile(`docs/([a-z0-9-]+\.md)(?: §(\d+(?:\.\d+)*))?`)
 	// bare names a reference without the docs/ path a reader can follow.
 	bare = regexp.MustCompile(`(^|[^/a-z-])(iam-reference|aws-services-reference|rotation-and-audit)(\.md)?\b`)
+	// elsewhere names a reference under a directory, docs/ or another.
+	elsewhere = regexp.MustCompile(`([A-Za-z0-9_.-]+)/(iam-reference|aws-services-reference|rotation-and-audit)\.md`)
 )
 
 // TestCitationsResolve checks that every citation of a reference in the
@@ -44,6 +46,11 @@ func TestCitationsResolve(t *testing.T) {
 			where := path + ":" + strconv.Itoa(i+1)
 			if m := bare.FindStringSubmatch(line); m != nil {
 				t.Errorf("%s cites %s without its path docs/%s.md: %s", where, m[2], m[2], strings.TrimSpace(line))
+			}
+			for _, m := range elsewhere.FindAllStringSubmatch(line, -1) {
+				if m[1] != "docs" {
+					t.Errorf("%s cites %s/%s.md, which is not under docs/: %s", where, m[1], m[2], strings.TrimSpace(line))
+				}
 			}
 			for _, m := range citation.FindAllStringSubmatch(line, -1) {
 				n++

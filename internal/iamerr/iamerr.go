@@ -40,7 +40,7 @@ const (
 )
 
 // Status returns the HTTP status IAM answers with for code, following the
-// error catalogue in shared/iam-reference.md §2. Unknown codes are 400.
+// error catalogue in docs/iam-reference.md §2. Unknown codes are 400.
 func Status(code string) int {
 	switch code {
 	case NoSuchEntity, ReportInProgress, NotSupportedService:

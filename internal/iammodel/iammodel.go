@@ -1,7 +1,7 @@
 // Package iammodel holds the constraints of IAM's API model that both the
 // iamkeys library (validating before a request) and the iamkeystest endpoint
 // (answering ValidationError) enforce, so the two cannot drift apart. The
-// facts are in shared/iam-reference.md §3.
+// facts are in docs/iam-reference.md §3.
 package iammodel
 
 import (
