@@ -170,11 +170,7 @@ func (m *Manager) ListKeys(ctx context.Context, user string) ([]Key, error) {
 // out of the loop stops the requests. On failure it yields the zero Key and an
 // [*Error] once, and stops.
 func (m *Manager) Keys(ctx context.Context, user string) iter.Seq2[Key, error] {
-	return m.keys(ctx, "ListKeys", user)
-}
-
-// keys is Keys with the operation to name in errors.
-func (m *Manager) keys(ctx context.Context, op, user string) iter.Seq2[Key, error] {
+	const op = "ListKeys"
 	return func(yield func(Key, error) bool) {
 		if err := checkUserName(user); err != nil {
 			yield(Key{}, &Error{Op: op, UserName: user, Err: err})
