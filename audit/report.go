@@ -185,23 +185,14 @@ func (e *partialError) Error() string {
 	}
 	b.WriteString(" could not be read (see the report's Incomplete); first: ")
 	first := e.entries[0]
-	b.WriteString(first.Op)
-	switch {
-	case first.UserName != "" && first.KeyID != "":
-		b.WriteString(" " + first.UserName + "/" + first.KeyID)
-	case first.UserName != "":
-		b.WriteString(" " + first.UserName)
-	case first.KeyID != "":
-		b.WriteString(" " + first.KeyID)
-	}
 	cause := first.Err
 	var ie *iamkeys.Error
 	if errors.As(cause, &ie) && ie.Err != nil {
 		cause = ie.Err
 	}
-	if cause != nil {
-		b.WriteString(": " + cause.Error())
-	}
+	// The entry's Op, user and key, formatted as an *iamkeys.Error does.
+	entry := &iamkeys.Error{Op: first.Op, UserName: first.UserName, AccessKeyID: first.KeyID, Err: cause}
+	b.WriteString(strings.TrimPrefix(entry.Error(), "iamkeys: "))
 	return b.String()
 }
 
