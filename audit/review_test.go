@@ -97,8 +97,8 @@ func TestReviewRemedyInvariants(t *testing.T) {
 }
 
 // bucketClock is a fake clock for concurrent sleepers: Sleep(d) moves the
-// clock to at least the caller's now plus d, so eight goroutines sleeping
-// 100 ms each take 100 ms of clock, not 800.
+// clock d forward (never back) and returns at once, so the sleeps of
+// concurrent goroutines add up and the clock runs ahead of a real one.
 type bucketClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -112,8 +112,8 @@ func (c *bucketClock) Now() time.Time {
 
 func (c *bucketClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
-	if t := c.now.Add(d); t.After(c.now) {
-		c.now = t
+	if d > 0 {
+		c.now = c.now.Add(d)
 	}
 	c.mu.Unlock()
 	return ctx.Err()
