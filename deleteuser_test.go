@@ -49,7 +49,7 @@ func expectDependents(api *mocks.MockAPIClient, fail string) []any {
 		api.EXPECT().ListSSHPublicKeys(gomock.Any(), gomock.Any(), gomock.Any()).Return(&iam.ListSSHPublicKeysOutput{
 			SSHPublicKeys: []types.SSHPublicKeyMetadata{{SSHPublicKeyId: aws.String("APKAAAAAAAAAAAAAAAAA")}}}, nil),
 		api.EXPECT().DeleteSSHPublicKey(gomock.Any(), &iam.DeleteSSHPublicKeyInput{UserName: u, SSHPublicKeyId: aws.String("APKAAAAAAAAAAAAAAAAA")}, gomock.Any()).Return(&iam.DeleteSSHPublicKeyOutput{}, denied("DeleteSSHPublicKey")),
-		api.EXPECT().ListServiceSpecificCredentials(gomock.Any(), &iam.ListServiceSpecificCredentialsInput{UserName: u}, gomock.Any()).Return(&iam.ListServiceSpecificCredentialsOutput{
+		api.EXPECT().ListServiceSpecificCredentials(gomock.Any(), &iam.ListServiceSpecificCredentialsInput{UserName: u, MaxItems: aws.Int32(iamkeys.DefaultPageSize)}, gomock.Any()).Return(&iam.ListServiceSpecificCredentialsOutput{
 			ServiceSpecificCredentials: []types.ServiceSpecificCredentialMetadata{{ServiceSpecificCredentialId: aws.String("ACCAAAAAAAAAAAAAAAAAA")}}}, nil),
 		api.EXPECT().DeleteServiceSpecificCredential(gomock.Any(), &iam.DeleteServiceSpecificCredentialInput{UserName: u, ServiceSpecificCredentialId: aws.String("ACCAAAAAAAAAAAAAAAAAA")}, gomock.Any()).Return(&iam.DeleteServiceSpecificCredentialOutput{}, denied("DeleteServiceSpecificCredential")),
 		api.EXPECT().ListMFADevices(gomock.Any(), gomock.Any(), gomock.Any()).Return(&iam.ListMFADevicesOutput{

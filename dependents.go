@@ -167,7 +167,7 @@ func (m *Manager) removeSSHPublicKeys(ctx context.Context, user string) []*partE
 // hand: the SDK has no paginator for it.
 func (m *Manager) removeServiceCredentials(ctx context.Context, user string) []*partError {
 	var ids []string
-	in := &iam.ListServiceSpecificCredentialsInput{UserName: aws.String(user)}
+	in := &iam.ListServiceSpecificCredentialsInput{UserName: aws.String(user), MaxItems: aws.Int32(m.cfg.pageSize)}
 	for seen := map[string]bool{}; ; {
 		out, err := m.api().ListServiceSpecificCredentials(ctx, in, m.optFns()...)
 		if hasCode(err, iamerr.NoSuchEntity) {
@@ -222,13 +222,19 @@ func (m *Manager) removeMFADevices(ctx context.Context, user string) []*partErro
 			failed = append(failed, &partError{part: "deactivate MFA device " + serial, err: err})
 			continue
 		}
-		m.logger().InfoContext(ctx, "iamkeys: removed user dependent", "user", user, "part", "deactivate MFA device", "id", serial)
+		if err == nil {
+			m.logger().InfoContext(ctx, "iamkeys: removed user dependent", "user", user, "part", "deactivate MFA device", "id", serial)
+		}
 		if !isVirtualMFA(serial) {
 			continue
 		}
 		_, err = m.api().DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(serial)}, m.optFns()...)
 		if !gone(err) {
 			failed = append(failed, &partError{part: "delete virtual MFA device " + serial, err: err})
+			continue
+		}
+		if err == nil {
+			m.logger().InfoContext(ctx, "iamkeys: removed user dependent", "user", user, "part", "delete virtual MFA device", "id", serial)
 		}
 	}
 	return failed

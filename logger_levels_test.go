@@ -72,3 +72,40 @@ func TestLoggerLevels(t *testing.T) {
 		t.Errorf("records %q, want one per change (6 or more)", msgs)
 	}
 }
+
+// TestDeleteUserLogsEachRemoval: DeleteUser logs one record per dependent
+// it removed, the virtual MFA device's deletion included, as WithLogger's
+// "one record per change" says.
+func TestDeleteUserLogsEachRemoval(t *testing.T) {
+	srv := iamkeystest.NewServer()
+	defer srv.Close()
+	if _, err := srv.AddUser("bob"); err != nil {
+		t.Fatal(err)
+	}
+	serial, err := srv.AddMFADevice("bob", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &levelRecorder{}
+	m, err := iamkeys.New(srv.Client(), iamkeys.WithLogger(slog.New(rec)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.DeleteUser(context.Background(), "bob"); err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]bool{}
+	for _, r := range rec.records {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "part" {
+				parts[a.Value.String()] = true
+			}
+			return true
+		})
+	}
+	for _, want := range []string{"deactivate MFA device", "delete virtual MFA device"} {
+		if !parts[want] {
+			t.Errorf("no %q record for %s; parts logged: %v", want, serial, parts)
+		}
+	}
+}
