@@ -265,6 +265,15 @@ func (r *Rotator) runOne(ctx context.Context, job Job, name string) (res Result,
 }
 
 // checked validates the job and fills in its defaults.
+// Validate reports, without a request, the error Run would return for the
+// job's own fields (a nil StoreFor, a concurrency, path prefix or user name
+// out of IAM's bounds): an error wrapping iamkeys.ErrInvalidInput, or nil.
+// A program that runs one job in many accounts checks it once up front.
+func (j Job) Validate() error {
+	_, err := j.checked()
+	return err
+}
+
 func (j Job) checked() (Job, error) {
 	switch {
 	case j.StoreFor == nil:

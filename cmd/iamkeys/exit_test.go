@@ -83,6 +83,10 @@ func TestUsageErrors(t *testing.T) {
 		{"bad user list", []string{"reconcile", "--store", store, "--users", "a b"}, "user name"},
 		{"bad path prefix", []string{"reconcile", "--store", store, "--path-prefix", "app"}, "path prefix"},
 		{"job concurrency", []string{"reconcile", "--store", store, "--concurrency", "65"}, "concurrency"},
+		// In org mode each account's job is built only once it is reached;
+		// its fields are still checked before any request.
+		{"org bad user list", []string{"reconcile", "--org", "--store", "credfile:" + filepath.Join(t.TempDir(), "c") + "#{account}-{user}", "--users", "a b"}, "user name"},
+		{"org bad path prefix", []string{"reconcile", "--org", "--store", "credfile:" + filepath.Join(t.TempDir(), "c") + "#{account}-{user}", "--path-prefix", "app"}, "path prefix"},
 		{"rotate without user", []string{"rotate", "--store", store}, "--user is required"},
 		{"rotate bad user", []string{"rotate", "--user", "no/slash", "--store", store}, "user name"},
 		{"force outside rollback", []string{"rotate", "--user", "web", "--store", store, "--force"}, "flag provided but not defined"},

@@ -100,6 +100,11 @@ func (f *reconcileFlags) check(e *env, fs *flag.FlagSet) ([]rotate.Option, error
 		return nil, err
 	}
 	f.spec = spec
+	// The job's fields are checked here, before any request, in org mode
+	// too, where each account's job is built only once it is reached.
+	if err := f.job(aws.Config{}, "", &meter{}).Validate(); err != nil {
+		return nil, usagef("%v", trimPrefix(err))
+	}
 	return rotatorOptions(e, f.policy)
 }
 
