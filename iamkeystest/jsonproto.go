@@ -96,18 +96,20 @@ func (p *queryProtocol) faultMessage(s *Server, code string, c *call) string {
 
 // jsonProtocol is AWS JSON 1.1: POST / with an X-Amz-Target header naming
 // "<prefix>.<Operation>", a JSON body, and answers that are JSON objects;
-// errors are {"__type": code, "Message": text} at 400, or 500 for the
-// service's internal error (docs/aws-services-reference.md §1).
+// errors are {"__type": code, "Message": text} at 400 (with Organizations'
+// "Reason" when the error has one), or 500 for the service's internal error
+// (docs/aws-services-reference.md §1).
 type jsonProtocol struct {
 	targetPrefix string
 	ops          map[string]opFunc
 	// messageKey is the member that carries an error's text: Secrets
 	// Manager sends "Message", SSM "message" (§1.3).
 	messageKey string
-	// throttleCode and internalCode are the service's codes for a rate
-	// limit and for an internal failure.
-	throttleCode string
-	internalCode string
+	// throttleCode and throttleMessage are the service's code and text for
+	// a rate limit, internalCode its code for an internal failure.
+	throttleCode    string
+	throttleMessage string
+	internalCode    string
 	// messages gives the text of an injected fault, "" for none.
 	messages func(s *Server, code string, c *call) string
 }
@@ -159,6 +161,9 @@ func (p *jsonProtocol) writeError(w http.ResponseWriter, requestID string, e *ap
 	if e.message != "" {
 		fields[p.messageKey] = e.message
 	}
+	if e.reason != "" {
+		fields["Reason"] = e.reason
+	}
 	body, _ := json.Marshal(fields)
 	p.writeHeaders(w, requestID)
 	w.WriteHeader(p.status(e.code))
@@ -169,7 +174,7 @@ func (p *jsonProtocol) writeError(w http.ResponseWriter, requestID string, e *ap
 // of these services is 400, internal failures 500 (§1.3).
 func (p *jsonProtocol) status(code string) int {
 	switch code {
-	case p.internalCode, "InternalFailure":
+	case p.internalCode:
 		return http.StatusInternalServerError
 	case "ServiceUnavailable":
 		return http.StatusServiceUnavailable
@@ -186,7 +191,7 @@ func (p *jsonProtocol) translate(e *apiError) *apiError {
 	case iamerr.MissingAuthenticationToken:
 		return newError("MissingAuthenticationTokenException", "Missing Authentication Token")
 	case iamerr.Throttling:
-		return newError(p.throttleCode, "Rate exceeded")
+		return newError(p.throttleCode, p.throttleMessage)
 	case iamerr.InternalFailure:
 		return newError(p.internalCode, "")
 	}
@@ -194,9 +199,8 @@ func (p *jsonProtocol) translate(e *apiError) *apiError {
 }
 
 func (p *jsonProtocol) faultMessage(s *Server, code string, c *call) string {
-	switch code {
-	case p.throttleCode:
-		return "Rate exceeded"
+	if code == p.throttleCode {
+		return p.throttleMessage
 	}
 	if p.messages != nil {
 		return p.messages(s, code, c)

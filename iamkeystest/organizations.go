@@ -1,12 +1,8 @@
 package iamkeystest
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
 )
@@ -15,12 +11,13 @@ import (
 // (docs/aws-services-reference.md §4): X-Amz-Target AWSOrganizationsV20161128.<Op>,
 // errors at 400 with a "Message" member, TooManyRequestsException at 400.
 var organizationsProtocol = &orgsProtocol{jsonProtocol: &jsonProtocol{
-	targetPrefix: "AWSOrganizationsV20161128",
-	ops:          organizationsOps,
-	messageKey:   "Message",
-	throttleCode: "TooManyRequestsException",
-	internalCode: "ServiceException",
-	messages:     organizationsFaultMessage,
+	targetPrefix:    "AWSOrganizationsV20161128",
+	ops:             organizationsOps,
+	messageKey:      "Message",
+	throttleCode:    orgsTooManyRequests,
+	throttleMessage: orgsThrottledMessage,
+	internalCode:    "ServiceException",
+	messages:        organizationsFaultMessage,
 }}
 
 // organizationsOps are the Organizations operations the server implements.
@@ -61,44 +58,28 @@ var orgsInvalidInputReasons = map[string]string{
 	orgsRequiredMessage:   "INPUT_REQUIRED",
 }
 
-// orgsProtocol is JSON 1.1 with Organizations' own texts for throttling
-// and an InvalidInputException that carries its Reason.
+// orgsInvalid is the InvalidInputException of message, with its Reason.
+func orgsInvalid(message string) *apiError {
+	return &apiError{code: orgsInvalidInput, message: message, reason: orgsInvalidInputReasons[message]}
+}
+
+// orgsProtocol is JSON 1.1 where an expired session token is
+// ExpiredTokenException.
 type orgsProtocol struct {
 	*jsonProtocol
 }
 
 func (p *orgsProtocol) translate(e *apiError) *apiError {
-	switch e.code {
-	case iamerr.Throttling:
-		return newError(orgsTooManyRequests, orgsThrottledMessage)
-	case iamerr.ExpiredToken:
+	if e.code == iamerr.ExpiredToken {
 		// ◐ (docs/aws-services-reference.md §1.4).
 		return newError("ExpiredTokenException", expiredTokenMessage)
 	}
 	return p.jsonProtocol.translate(e)
 }
 
-func (p *orgsProtocol) faultMessage(s *Server, code string, c *call) string {
-	return organizationsFaultMessage(s, code, c)
-}
-
-func (p *orgsProtocol) writeError(w http.ResponseWriter, requestID string, e *apiError) {
-	reason := orgsInvalidInputReasons[e.message]
-	if e.code != orgsInvalidInput || reason == "" {
-		p.jsonProtocol.writeError(w, requestID, e)
-		return
-	}
-	body, _ := json.Marshal(map[string]string{"__type": e.code, "Message": e.message, "Reason": reason})
-	p.writeHeaders(w, requestID)
-	w.WriteHeader(http.StatusBadRequest)
-	w.Write(body)
-}
-
 // organizationsFaultMessage is the text of an injected Organizations fault.
 func organizationsFaultMessage(s *Server, code string, c *call) string {
 	switch code {
-	case orgsTooManyRequests:
-		return orgsThrottledMessage
 	case orgsAccessDenied:
 		return orgsDeniedMessage
 	case orgsNotInUse:
@@ -142,14 +123,14 @@ func readList(c *call, withParent bool) (orgsListInput, *apiError) {
 		return in, e
 	}
 	if in.MaxResults != nil && (*in.MaxResults < 1 || *in.MaxResults > orgsPageSize) {
-		return in, newError(orgsInvalidInput, orgsMaxResultsMessage)
+		return in, orgsInvalid(orgsMaxResultsMessage)
 	}
 	if withParent {
 		switch {
 		case in.ParentID == nil:
-			return in, newError(orgsInvalidInput, orgsRequiredMessage)
+			return in, orgsInvalid(orgsRequiredMessage)
 		case !parentIDPattern.MatchString(*in.ParentID):
-			return in, newError(orgsInvalidInput, orgsPatternMessage)
+			return in, orgsInvalid(orgsPatternMessage)
 		}
 	}
 	return in, nil
@@ -165,17 +146,16 @@ const orgsTokenPrefix = "iamkeystest-orgs:"
 // token gets no items and a token for the real first page.
 func (o *Org) orgsPage(in orgsListInput, op, parent string, n int) (start, end int, next string, e *apiError) {
 	scope := orgsTokenPrefix + op + ":" + parent + ":"
-	token := func(i int) string { return base64.RawURLEncoding.EncodeToString([]byte(scope + strconv.Itoa(i))) }
+	token := func(i int) string { return pageToken(scope, strconv.Itoa(i)) }
 	if in.NextToken == nil || *in.NextToken == "" {
 		if o.emptyFirstPages && n > 0 {
 			return 0, 0, token(0), nil
 		}
 	} else {
-		raw, err := base64.RawURLEncoding.DecodeString(*in.NextToken)
-		rest, ok := strings.CutPrefix(string(raw), scope)
-		i, aerr := strconv.Atoi(rest)
-		if err != nil || !ok || aerr != nil || i < 0 || i > n {
-			return 0, 0, "", newError(orgsInvalidInput, orgsBadTokenMessage)
+		pos, ok := parsePageToken(scope, *in.NextToken)
+		i, err := strconv.Atoi(pos)
+		if !ok || err != nil || i < 0 || i > n {
+			return 0, 0, "", orgsInvalid(orgsBadTokenMessage)
 		}
 		start = i
 	}

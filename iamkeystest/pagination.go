@@ -11,6 +11,22 @@ import (
 // markerPrefix makes markers recognisable, so a foreign one is rejected.
 const markerPrefix = "iamkeystest:"
 
+// pageToken returns an opaque page token (an IAM Marker, a NextToken)
+// carrying pos behind prefix, which marks the listing it belongs to.
+func pageToken(prefix, pos string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(prefix + pos))
+}
+
+// parsePageToken returns the position a token from pageToken with prefix
+// carries; ok is false for any other token.
+func parsePageToken(prefix, token string) (pos string, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", false
+	}
+	return strings.CutPrefix(string(b), prefix)
+}
+
 // page is one page of a listing.
 type page struct {
 	start, end int    // item indexes [start, end)
@@ -43,9 +59,8 @@ func readPageRequest(c *call, v *validator) pageRequest {
 		}
 	}
 	if c.has("Marker") {
-		raw, err := base64.RawURLEncoding.DecodeString(c.form.Get("Marker"))
-		after, ok := strings.CutPrefix(string(raw), markerPrefix)
-		if err != nil || !ok {
+		after, ok := parsePageToken(markerPrefix, c.form.Get("Marker"))
+		if !ok {
 			v.special = "Invalid Marker."
 		}
 		pr.after = after
@@ -66,7 +81,7 @@ func (pr pageRequest) page(n int, key func(i int) string) page {
 	p := page{start: start, end: min(start+pr.maxItems, n)}
 	if p.end < n {
 		p.truncated = true
-		p.marker = base64.RawURLEncoding.EncodeToString([]byte(markerPrefix + key(p.end)))
+		p.marker = pageToken(markerPrefix, key(p.end))
 	}
 	return p
 }

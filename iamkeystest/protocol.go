@@ -25,6 +25,7 @@ const (
 type apiError struct {
 	code    string
 	message string // empty: no <Message> element
+	reason  string // the Reason of Organizations' InvalidInputException; JSON only
 }
 
 func newError(code, message string) *apiError {

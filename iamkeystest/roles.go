@@ -251,13 +251,7 @@ type xmlListRolesResult struct {
 // RoleLastUsed, as ListRoles does.
 func (s *Server) opListRoles(c *call) (any, *apiError) {
 	var v validator
-	prefix := "/"
-	if c.has("PathPrefix") {
-		prefix = c.form.Get("PathPrefix")
-		if v.length("pathPrefix", prefix, 1, 512) {
-			v.pattern("pathPrefix", prefix, iammodel.PathPrefix)
-		}
-	}
+	prefix := v.pathPrefix(c)
 	pr := readPageRequest(c, &v)
 	if e := v.err(); e != nil {
 		return nil, e

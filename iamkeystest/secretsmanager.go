@@ -6,12 +6,13 @@ import "encoding/json"
 // (docs/aws-services-reference.md §5): JSON 1.1, X-Amz-Target "secretsmanager.<Op>",
 // error texts in "Message".
 var secretsManagerProtocol = &jsonProtocol{
-	targetPrefix: "secretsmanager",
-	ops:          secretsManagerOps,
-	messageKey:   "Message",
-	throttleCode: "ThrottlingException",
-	internalCode: "InternalServiceError",
-	messages:     secretsManagerFaultMessage,
+	targetPrefix:    "secretsmanager",
+	ops:             secretsManagerOps,
+	messageKey:      "Message",
+	throttleCode:    "ThrottlingException",
+	throttleMessage: "Rate exceeded",
+	internalCode:    "InternalServiceError",
+	messages:        secretsManagerFaultMessage,
 }
 
 // secretsManagerOps are the Secrets Manager operations the server implements.
@@ -52,7 +53,7 @@ func secretsManagerFaultMessage(s *Server, code string, c *call) string {
 		return "The operation failed because the secret " + resource + " already exists."
 	case "InvalidParameterException":
 		return "You provided an invalid value for a parameter."
-	case "InternalServiceError", "InternalFailure":
+	case "InternalServiceError":
 		return internalMessage
 	case "DecryptionFailure":
 		return "Secrets Manager can't decrypt the protected secret text using the provided KMS key."

@@ -1,11 +1,13 @@
 package iamkeystest
 
 import (
-	"encoding/base64"
 	"slices"
 	"strconv"
 	"strings"
 )
+
+// smTokenPrefix leads the offset a Secrets Manager NextToken carries.
+const smTokenPrefix = "offset:"
 
 // smPage cuts one page of n items at the offset in token, returning the
 // bounds and the next token ("" at the end). maxResults is 1 to 100.
@@ -19,9 +21,9 @@ func smPage(n int, token *string, maxResults *int) (from, to int, next string, e
 		size = *maxResults
 	}
 	if token != nil {
-		raw, err := base64.RawURLEncoding.DecodeString(*token)
-		off, perr := strconv.Atoi(strings.TrimPrefix(string(raw), "offset:"))
-		if err != nil || perr != nil || !strings.HasPrefix(string(raw), "offset:") || off < 0 || off > n {
+		pos, ok := parsePageToken(smTokenPrefix, *token)
+		off, err := strconv.Atoi(pos)
+		if !ok || err != nil || off < 0 || off > n {
 			// Text ◐.
 			return 0, 0, "", newError("InvalidNextTokenException", "The nextToken provided is invalid.")
 		}
@@ -29,7 +31,7 @@ func smPage(n int, token *string, maxResults *int) (from, to int, next string, e
 	}
 	to = min(from+size, n)
 	if to < n {
-		next = base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(to)))
+		next = pageToken(smTokenPrefix, strconv.Itoa(to))
 	}
 	return from, to, next, nil
 }

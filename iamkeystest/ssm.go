@@ -9,12 +9,13 @@ import (
 // (docs/aws-services-reference.md §6): JSON 1.1, X-Amz-Target "AmazonSSM.<Op>",
 // error texts in "message", often none at all.
 var ssmProtocol = &jsonProtocol{
-	targetPrefix: "AmazonSSM",
-	ops:          ssmOps,
-	messageKey:   "message",
-	throttleCode: "ThrottlingException",
-	internalCode: "InternalServerError",
-	messages:     ssmFaultMessage,
+	targetPrefix:    "AmazonSSM",
+	ops:             ssmOps,
+	messageKey:      "message",
+	throttleCode:    "ThrottlingException",
+	throttleMessage: "Rate exceeded",
+	internalCode:    "InternalServerError",
+	messages:        ssmFaultMessage,
 }
 
 // ssmOps are the SSM operations the server implements.

@@ -170,18 +170,10 @@ func (v *ssmVersion) shown(decrypt bool) string {
 const ssmTokenPrefix = "iamkeystest-ssm:"
 
 // ssmToken returns an opaque NextToken carrying pos.
-func ssmToken(pos string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(ssmTokenPrefix + pos))
-}
+func ssmToken(pos string) string { return pageToken(ssmTokenPrefix, pos) }
 
 // parseSSMToken returns the position a NextToken carries.
-func parseSSMToken(tok string) (string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return "", false
-	}
-	return strings.CutPrefix(string(b), ssmTokenPrefix)
-}
+func parseSSMToken(tok string) (string, bool) { return parsePageToken(ssmTokenPrefix, tok) }
 
 // parseVersion reads a positive version number.
 func parseVersion(s string) (int64, bool) {

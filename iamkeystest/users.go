@@ -1,7 +1,6 @@
 package iamkeystest
 
 import (
-	"encoding/base64"
 	"regexp"
 	"sort"
 	"strings"
@@ -170,13 +169,7 @@ func (s *Server) opDeleteUser(c *call) (any, *apiError) {
 
 func (s *Server) opListUsers(c *call) (any, *apiError) {
 	var v validator
-	prefix := "/"
-	if c.has("PathPrefix") {
-		prefix = c.form.Get("PathPrefix")
-		if v.length("pathPrefix", prefix, 1, 512) {
-			v.pattern("pathPrefix", prefix, iammodel.PathPrefix)
-		}
-	}
+	prefix := v.pathPrefix(c)
 	pr := readPageRequest(c, &v)
 	if e := v.err(); e != nil {
 		return nil, e
@@ -192,7 +185,7 @@ func (s *Server) opListUsers(c *call) (any, *apiError) {
 		}
 		if len(res.Users.Members) == pr.maxItems {
 			res.IsTruncated = true
-			res.Marker = base64.RawURLEncoding.EncodeToString([]byte(markerPrefix + key))
+			res.Marker = pageToken(markerPrefix, key)
 			break
 		}
 		res.Users.Members = append(res.Users.Members, s.xmlOf(u, false))

@@ -80,6 +80,19 @@ func (v *validator) policyName(val string) {
 	}
 }
 
+// pathPrefix validates an optional PathPrefix parameter (1–512 characters)
+// and returns it, "/" when absent.
+func (v *validator) pathPrefix(c *call) string {
+	if !c.has("PathPrefix") {
+		return "/"
+	}
+	prefix := c.form.Get("PathPrefix")
+	if v.length("pathPrefix", prefix, 1, 512) {
+		v.pattern("pathPrefix", prefix, iammodel.PathPrefix)
+	}
+	return prefix
+}
+
 // path validates a Path parameter.
 func (v *validator) path(val string) {
 	if v.length("path", val, 1, 512) && !iammodel.Path.MatchString(val) && v.special == "" {
