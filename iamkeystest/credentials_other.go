@@ -203,10 +203,7 @@ func (s *Server) opListSSHPublicKeys(c *call) (any, *apiError) {
 	var v validator
 	optionalUser(c, &v)
 	pr := readPageRequest(c, &v)
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	u, e := s.dependentOwner(c)
+	u, e := s.dependentOwner(c, &v)
 	if e != nil {
 		return nil, e
 	}
@@ -296,10 +293,7 @@ func (s *Server) opUploadSigningCertificate(c *call) (any, *apiError) {
 	var v validator
 	optionalUser(c, &v)
 	body := v.credentialBody(c, "CertificateBody", "certificateBody")
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	u, e := s.dependentOwner(c)
+	u, e := s.dependentOwner(c, &v)
 	if e != nil {
 		return nil, e
 	}
@@ -315,10 +309,7 @@ func (s *Server) opListSigningCertificates(c *call) (any, *apiError) {
 	var v validator
 	optionalUser(c, &v)
 	pr := readPageRequest(c, &v)
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	u, e := s.dependentOwner(c)
+	u, e := s.dependentOwner(c, &v)
 	if e != nil {
 		return nil, e
 	}
@@ -336,10 +327,7 @@ func (s *Server) opDeleteSigningCertificate(c *call) (any, *apiError) {
 	var v validator
 	optionalUser(c, &v)
 	id := v.credentialIDParam(c, "CertificateId", "certificateId", 24)
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	u, e := s.dependentOwner(c)
+	u, e := s.dependentOwner(c, &v)
 	if e != nil {
 		return nil, e
 	}
@@ -438,10 +426,7 @@ func (s *Server) opListServiceSpecificCredentials(c *call) (any, *apiError) {
 	var v validator
 	optionalUser(c, &v)
 	pr := readPageRequest(c, &v)
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	u, e := s.dependentOwner(c)
+	u, e := s.dependentOwner(c, &v)
 	if e != nil {
 		return nil, e
 	}
@@ -464,10 +449,7 @@ func (s *Server) opDeleteServiceSpecificCredential(c *call) (any, *apiError) {
 	var v validator
 	optionalUser(c, &v)
 	id := v.credentialIDParam(c, "ServiceSpecificCredentialId", "serviceSpecificCredentialId", 20)
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	u, e := s.dependentOwner(c)
+	u, e := s.dependentOwner(c, &v)
 	if e != nil {
 		return nil, e
 	}

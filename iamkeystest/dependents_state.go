@@ -130,8 +130,12 @@ func (u *user) deleteConflict() *apiError {
 
 // dependentOwner is targetUser for the dependents' operations, whose UserName
 // is optional: without one, credentials that belong to no user (a role
-// session) get IAM's ValidationError rather than a nil user.
-func (s *Server) dependentOwner(c *call) (*user, *apiError) {
+// session) get IAM's ValidationError rather than a nil user. It first answers
+// the violations v holds, as requireUser does.
+func (s *Server) dependentOwner(c *call, v *validator) (*user, *apiError) {
+	if e := v.err(); e != nil {
+		return nil, e
+	}
 	u, e := s.targetUser(c)
 	if e == nil && u == nil {
 		return nil, newError(iamerr.ValidationError, "Must specify userName when calling with non-User credentials")

@@ -48,10 +48,7 @@ func (s *Server) loginProfileUser(c *call, passwordRequired bool) (*user, *apiEr
 	} else if c.has("Password") {
 		v.password(c.form.Get("Password"))
 	}
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	return s.dependentOwner(c)
+	return s.dependentOwner(c, &v)
 }
 
 func (s *Server) xmlLoginProfileOf(u *user) xmlLoginProfileResult {

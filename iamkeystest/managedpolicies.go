@@ -90,7 +90,7 @@ func (s *Server) attachedPolicyRequest(c *call) (*user, string, *apiError) {
 	case !policyARN.MatchString(arn):
 		return nil, "", newError(iamerr.InvalidInput, "ARN "+arn+" is not valid.")
 	}
-	u, e := s.dependentOwner(c)
+	u, e := s.dependentOwner(c, &v)
 	return u, arn, e
 }
 
@@ -129,13 +129,7 @@ func (s *Server) opDetachUserPolicy(c *call) (any, *apiError) {
 
 func (s *Server) opListAttachedUserPolicies(c *call) (any, *apiError) {
 	var v validator
-	prefix := "/"
-	if c.has("PathPrefix") {
-		prefix = c.form.Get("PathPrefix")
-		if v.length("pathPrefix", prefix, 1, 512) {
-			v.pattern("pathPrefix", prefix, iammodel.PathPrefix)
-		}
-	}
+	prefix := v.pathPrefix(c)
 	pr := readPageRequest(c, &v)
 	u, e := s.requireUser(c, &v)
 	if e != nil {

@@ -3,7 +3,6 @@ package iamkeystest
 import (
 	"regexp"
 	"slices"
-	"strings"
 
 	"github.com/iamkeys/iamkeys/internal/iamerr"
 )
@@ -58,15 +57,11 @@ func (s *Server) opListMFADevices(c *call) (any, *apiError) {
 	var v validator
 	optionalUser(c, &v)
 	pr := readPageRequest(c, &v)
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	u, e := s.dependentOwner(c)
+	u, e := s.dependentOwner(c, &v)
 	if e != nil {
 		return nil, e
 	}
-	devices := slices.Clone(u.mfa)
-	slices.SortFunc(devices, func(a, b *mfaDevice) int { return strings.Compare(a.serial, b.serial) })
+	devices := sortedByID(u.mfa, func(d *mfaDevice) string { return d.serial })
 	p := pr.page(len(devices), func(i int) string { return devices[i].serial })
 	res := xmlListMFADevicesResult{IsTruncated: p.truncated, Marker: p.marker}
 	res.MFADevices.Members = []xmlMFADevice{}
@@ -80,10 +75,7 @@ func (s *Server) opDeactivateMFADevice(c *call) (any, *apiError) {
 	var v validator
 	optionalUser(c, &v)
 	serial := v.serialNumber(c)
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	u, e := s.dependentOwner(c)
+	u, e := s.dependentOwner(c, &v)
 	if e != nil {
 		return nil, e
 	}
