@@ -36,21 +36,13 @@ type assumeInput struct {
 	durationSet bool
 }
 
-// stsValidator collects STS constraint violations. Unlike IAM's, STS's
-// messages quote the value (docs/aws-services-reference.md §2.2).
-type stsValidator struct{ errs []string }
+// stsValidator collects STS constraint violations as validator does (its
+// required and err), but, unlike IAM's, STS's messages quote the value
+// (docs/aws-services-reference.md §2.2).
+type stsValidator struct{ validator }
 
 func (v *stsValidator) add(field, value, constraint string) {
 	v.errs = append(v.errs, "Value '"+value+"' at '"+field+"' failed to satisfy constraint: Member must "+constraint)
-}
-
-// required records a missing parameter; it reports whether it is present.
-func (v *stsValidator) required(c *call, param, field string) bool {
-	if c.has(param) {
-		return true
-	}
-	v.errs = append(v.errs, "Value null at '"+field+"' failed to satisfy constraint: Member must not be null")
-	return false
 }
 
 // text checks a string's length and, if it has one, its pattern.
@@ -64,16 +56,6 @@ func (v *stsValidator) text(field, val string, min, max int, re *regexp.Regexp) 
 		src := strings.TrimSuffix(strings.TrimPrefix(re.String(), "^"), "$")
 		v.add(field, val, "satisfy regular expression pattern: "+src)
 	}
-}
-
-func (v *stsValidator) err() *apiError {
-	switch len(v.errs) {
-	case 0:
-		return nil
-	case 1:
-		return newError(iamerr.ValidationError, "1 validation error detected: "+v.errs[0])
-	}
-	return newError(iamerr.ValidationError, strconv.Itoa(len(v.errs))+" validation errors detected: "+strings.Join(v.errs, "; "))
 }
 
 // readAssumeRole checks AssumeRole's parameters, constraints first, then
