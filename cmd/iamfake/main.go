@@ -71,11 +71,15 @@ func main() {
 	}
 	creds := s.AdminCredentials()
 	printEnv(os.Stdout, s.URL, creds.AccessKeyID, creds.SecretAccessKey)
+	waitForSignal()
+	s.Close()
+}
 
+// waitForSignal blocks until the process is interrupted or terminated.
+func waitForSignal() {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
-	s.Close()
 }
 
 // serveOrg serves an organization of n accounts until interrupted. The
@@ -97,9 +101,6 @@ func serveOrg(addr string, n int, opts ...iamkeystest.OrgOption) {
 	}
 	creds := o.Management().AdminCredentials()
 	printEnv(os.Stdout, o.URL, creds.AccessKeyID, creds.SecretAccessKey)
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	waitForSignal()
 	o.Close()
 }
