@@ -120,7 +120,7 @@ func TestGetCallerIdentity(t *testing.T) {
 	if info, _ := s.Key(k.ID); info.LastService != "sts" || info.LastRegion != "us-east-1" {
 		t.Errorf("last use = %+v", info)
 	}
-	_, err = sts.NewFromConfig(s.ConfigFor(k.ID, strings.Repeat("y", 40)), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} }).
+	_, err = sts.NewFromConfig(s.ConfigFor(k.ID, strings.Repeat("y", 40)), func(o *sts.Options) { o.Retryer = lostAnswers() }).
 		GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	wantAPIError(t, err, "SignatureDoesNotMatch", 403)
 }

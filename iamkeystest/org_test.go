@@ -34,7 +34,7 @@ func newOrgOnClock(t *testing.T, clock *iamkeystest.Clock, accounts int, opts ..
 // assumed by from's admin with session name "audit" through the SDK's own
 // provider and cache, for one hour.
 func assumedConfig(from *iamkeystest.Server, roleARN string, cacheOpts ...func(*aws.CredentialsCacheOptions)) aws.Config {
-	stsClient := sts.NewFromConfig(from.Config(), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} })
+	stsClient := sts.NewFromConfig(from.Config(), func(o *sts.Options) { o.Retryer = lostAnswers() })
 	prov := stscreds.NewAssumeRoleProvider(stsClient, roleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = "audit"
 		o.Duration = time.Hour // stscreds asks for 15 minutes by default
@@ -207,7 +207,7 @@ func TestOrgAssumeIntoEveryMember(t *testing.T) {
 // TestOrgWithoutDefaultRole models an invited account: no role to assume.
 func TestOrgWithoutDefaultRole(t *testing.T) {
 	o, _ := newOrg(t, 3, iamkeystest.WithoutDefaultRole("200000000002"))
-	stsClient := sts.NewFromConfig(o.Management().Config(), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} })
+	stsClient := sts.NewFromConfig(o.Management().Config(), func(o *sts.Options) { o.Retryer = lostAnswers() })
 	arn := o.RoleARN("200000000002", iamkeystest.DefaultRoleName)
 	_, err := stsClient.AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("audit")})
 	ae := wantAPIError(t, err, "AccessDenied", 403)
@@ -258,7 +258,7 @@ func TestOrgSessionExpires(t *testing.T) {
 	o, clock := newOrg(t, 2)
 	ctx := context.Background()
 	member := o.Account("200000000001")
-	stsClient := sts.NewFromConfig(o.Management().Config(), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} })
+	stsClient := sts.NewFromConfig(o.Management().Config(), func(o *sts.Options) { o.Retryer = lostAnswers() })
 	out, err := stsClient.AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn:         aws.String(o.RoleARN(member.AccountID(), iamkeystest.DefaultRoleName)),
 		RoleSessionName: aws.String("short"),
@@ -305,7 +305,7 @@ func TestOrgSessionExpires(t *testing.T) {
 	// ◐ §1.4: a JSON service says ExpiredTokenException, at 400.
 	cfg := member.Config()
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken))
-	_, err = organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = aws.NopRetryer{} }).
+	_, err = organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = lostAnswers() }).
 		DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	wantAPIError(t, err, "ExpiredTokenException", 400)
 }
@@ -383,7 +383,7 @@ func TestOrgAssumeRoleDenied(t *testing.T) {
 		t.Fatal(err)
 	}
 	stsFor := func(s *iamkeystest.Server) *sts.Client {
-		return sts.NewFromConfig(s.Config(), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} })
+		return sts.NewFromConfig(s.Config(), func(o *sts.Options) { o.Retryer = lostAnswers() })
 	}
 	mgmt, other := stsFor(o.Management()), stsFor(o.Account("200000000001"))
 	for _, tc := range []struct {
@@ -419,7 +419,7 @@ func TestAssumeRoleValidation(t *testing.T) {
 	ctx := context.Background()
 	member := o.Account("200000000001")
 	roleARN := o.RoleARN(member.AccountID(), iamkeystest.DefaultRoleName)
-	mgmt := sts.NewFromConfig(o.Management().Config(), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} })
+	mgmt := sts.NewFromConfig(o.Management().Config(), func(o *sts.Options) { o.Retryer = lostAnswers() })
 	for _, tc := range []struct {
 		name string
 		in   sts.AssumeRoleInput
@@ -455,7 +455,7 @@ func TestAssumeRoleValidation(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	session := sts.NewFromConfig(assumedConfig(o.Management(), roleARN), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} })
+	session := sts.NewFromConfig(assumedConfig(o.Management(), roleARN), func(o *sts.Options) { o.Retryer = lostAnswers() })
 	longARN := o.RoleARN("111111111111", "Long")
 	_, err := session.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(longARN), RoleSessionName: aws.String("chain"), DurationSeconds: aws.Int32(7200)})
 	ae := wantAPIError(t, err, "ValidationError", 400)
@@ -487,7 +487,7 @@ func TestAssumeRoleStandalone(t *testing.T) {
 	if _, err := iam.NewFromConfig(cfg, noRetry).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
 		t.Fatalf("ListUsers as the session: %v", err)
 	}
-	_, err = sts.NewFromConfig(s.Config(), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} }).
+	_, err = sts.NewFromConfig(s.Config(), func(o *sts.Options) { o.Retryer = lostAnswers() }).
 		AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::210987654321:role/Self"), RoleSessionName: aws.String("x1")})
 	wantAPIError(t, err, "AccessDenied", 403)
 }

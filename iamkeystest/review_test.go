@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
@@ -52,11 +53,9 @@ func TestReviewAccountSummaryCounts(t *testing.T) {
 
 	// A deactivated virtual device stays in the account, unassigned; a
 	// deactivated hardware token is gone.
-	if _, err := c.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: strPtr("bob"), SerialNumber: &virtual}); err != nil {
+	if _, err := c.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: aws.String("bob"), SerialNumber: &virtual}); err != nil {
 		t.Fatal(err)
 	}
 	want["MFADevicesInUse"] = 1
 	check("virtual device deactivated")
 }
-
-func strPtr(s string) *string { return &s }

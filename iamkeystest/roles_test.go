@@ -124,7 +124,7 @@ func TestRoleLifecycle(t *testing.T) {
 	if got := strings.Join(names, ","); got != "A,b,c" {
 		t.Errorf("roles = %s, want A,b,c", got)
 	}
-	stsClient := sts.NewFromConfig(s.Config(), func(o *sts.Options) { o.Retryer = aws.NopRetryer{} })
+	stsClient := sts.NewFromConfig(s.Config(), func(o *sts.Options) { o.Retryer = lostAnswers() })
 	assume := func() error {
 		_, err := stsClient.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:role/A"), RoleSessionName: aws.String("s1")})
 		return err

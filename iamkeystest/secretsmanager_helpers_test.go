@@ -2,20 +2,15 @@ package iamkeystest_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
@@ -31,7 +26,7 @@ func newSM(t *testing.T, opts ...iamkeystest.Option) (*iamkeystest.Server, *secr
 	return s, secretsmanager.NewFromConfig(s.Config(), smNoRetry), clock
 }
 
-func smNoRetry(o *secretsmanager.Options) { o.Retryer = aws.NopRetryer{} }
+func smNoRetry(o *secretsmanager.Options) { o.Retryer = lostAnswers() }
 
 // smFastRetry is the SDK's standard retryer (3 attempts, its own list of
 // retryable codes) without the waits or the retry quota.
@@ -126,21 +121,6 @@ func wantSMCode(t *testing.T, err error, code string) smithy.APIError {
 // the admin, and returns the status and body of the answer.
 func rawSM(t *testing.T, s *iamkeystest.Server, op, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "secretsmanager."+op)
-	sum := sha256.Sum256([]byte(body))
-	if err := v4.NewSigner().SignHTTP(context.Background(), s.AdminCredentials(), req, hex.EncodeToString(sum[:]), "secretsmanager", iamkeystest.Region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	resp, b := signedJSON(t, s.URL, s.AdminCredentials(), "secretsmanager", "secretsmanager."+op, body, time.Now())
+	return resp.StatusCode, b
 }

@@ -23,7 +23,7 @@ func newSSM(t *testing.T, opts ...iamkeystest.Option) (*iamkeystest.Server, *ssm
 	return s, ssm.NewFromConfig(s.Config(), ssmNoRetry), clock
 }
 
-func ssmNoRetry(o *ssm.Options) { o.Retryer = aws.NopRetryer{} }
+func ssmNoRetry(o *ssm.Options) { o.Retryer = lostAnswers() }
 
 // ssmFastRetry is the SDK's standard retryer (3 attempts, its own list of
 // retryable codes) without the waits or the retry quota.
