@@ -57,7 +57,6 @@ import (
 	"github.com/iamkeys/iamkeys"
 	"github.com/iamkeys/iamkeys/iamkeystest"
 	"github.com/iamkeys/iamkeys/rotate"
-	"github.com/iamkeys/iamkeys/store/credfile"
 )
 
 func main() {
@@ -353,39 +352,6 @@ func printReport(w io.Writer, title string, rep rotate.Report) {
 			fmt.Fprintf(w, "    warning: %s\n", warn)
 		}
 	}
-}
-
-// hasProfile reports whether the credentials file at path has profile.
-func hasProfile(path, profile string) bool {
-	profiles, err := credfile.Profiles(path)
-	return err == nil && slices.Contains(profiles, profile)
-}
-
-// putKey writes a key into profile of the credentials file at path.
-func putKey(ctx context.Context, path, profile, keyID, secret string) error {
-	st, err := credfile.New(path, profile)
-	if err != nil {
-		return err
-	}
-	return st.Put(ctx, iamkeys.NewKey{Key: iamkeys.Key{ID: keyID}, Secret: iamkeys.NewSecret(secret)})
-}
-
-// readKey returns the key in profile of the credentials file at path, as
-// a consumer reads it; empty when the profile holds none.
-func readKey(ctx context.Context, path, profile string) (keyID, secret string, err error) {
-	st, err := credfile.New(path, profile)
-	if err != nil {
-		return "", "", err
-	}
-	h, err := st.Holding(ctx)
-	if err != nil || h.Current == "" {
-		return "", "", err
-	}
-	k, err := st.Load(ctx, h.Current)
-	if err != nil {
-		return "", "", err
-	}
-	return k.ID, k.Secret.Reveal(), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iamkeys/iamkeys"
 	"github.com/iamkeys/iamkeys/iamkeystest"
 )
 
@@ -82,7 +83,8 @@ func TestRunAgainstEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "credentials")
-	if err := putKey(context.Background(), path, "app", k.ID, k.Secret); err != nil {
+	files := credfileStore{path: path}
+	if err := files.seed(context.Background(), "app", iamkeys.NewKey{Key: iamkeys.Key{ID: k.ID}, Secret: iamkeys.NewSecret(k.Secret)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -90,8 +92,8 @@ func TestRunAgainstEndpoint(t *testing.T) {
 	if code := run([]string{"-endpoint", srv.URL, "-users", "app", "-credentials", path, "-verify=false"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errOut.String(), out.String())
 	}
-	id, _, _ := readKey(context.Background(), path, "app")
-	if keys := srv.Keys("app"); len(keys) != 2 || id == k.ID || id != keys[1].ID {
+	held, _ := files.read(context.Background(), "app")
+	if id, keys := held.ID, srv.Keys("app"); len(keys) != 2 || id == k.ID || id != keys[1].ID {
 		t.Errorf("keys %v, profile holds %s; want the new key in the profile, both keys active", keys, id)
 	}
 	if !strings.Contains(out.String(), "app overlapping") {
@@ -111,7 +113,8 @@ func TestRunFailsClearly(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 	path := filepath.Join(t.TempDir(), "credentials")
-	if err := putKey(context.Background(), path, "nobody", "AKIANOSUCHKEY0000001", "s"); err != nil {
+	nobody := iamkeys.NewKey{Key: iamkeys.Key{ID: "AKIANOSUCHKEY0000001"}, Secret: iamkeys.NewSecret("s")}
+	if err := (credfileStore{path: path}).seed(context.Background(), "nobody", nobody); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -62,15 +63,37 @@ func (s credfileStore) describe(user string) string {
 	return fmt.Sprintf("profile [%s] of %s", user, s.path)
 }
 
-func (s credfileStore) has(_ context.Context, user string) bool { return hasProfile(s.path, user) }
-
-func (s credfileStore) seed(ctx context.Context, user string, key iamkeys.NewKey) error {
-	return putKey(ctx, s.path, user, key.ID, key.Secret.Reveal())
+func (s credfileStore) has(_ context.Context, user string) bool {
+	profiles, err := credfile.Profiles(s.path)
+	return err == nil && slices.Contains(profiles, user)
 }
 
+func (s credfileStore) seed(ctx context.Context, user string, key iamkeys.NewKey) error {
+	st, err := credfile.New(s.path, user)
+	if err != nil {
+		return err
+	}
+	return st.Put(ctx, key)
+}
+
+// read returns the key in user's profile, as a consumer reads it; one
+// without an ID or secret when the profile holds none.
 func (s credfileStore) read(ctx context.Context, user string) (iamkeys.NewKey, error) {
-	id, secret, err := readKey(ctx, s.path, user)
-	return iamkeys.NewKey{Key: iamkeys.Key{ID: id, UserName: user}, Secret: iamkeys.NewSecret(secret)}, err
+	none := iamkeys.NewKey{Key: iamkeys.Key{UserName: user}}
+	st, err := credfile.New(s.path, user)
+	if err != nil {
+		return none, err
+	}
+	h, err := st.Holding(ctx)
+	if err != nil || h.Current == "" {
+		return none, err
+	}
+	k, err := st.Load(ctx, h.Current)
+	if err != nil {
+		return none, err
+	}
+	k.UserName = user
+	return k, nil
 }
 
 func (s credfileStore) storeFor(_ context.Context, user string) (rotate.Store, error) {
