@@ -136,7 +136,7 @@ func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 		return true, f.setKey(profile, key.ID, key.Secret.Reveal())
 	})
 	if err != nil {
-		if unchanged && !s.mayHold(key.ID) {
+		if unchanged && !s.mayHold(ctx, key.ID) {
 			err = fmt.Errorf("%w: %w", rotate.ErrNotStored, err)
 		}
 		return s.errorf("put", profile, err)
@@ -146,19 +146,10 @@ func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 
 // mayHold reports whether the file may hold the key id already, written by
 // an earlier Put: when its profile or pending profile holds it, or when the
-// file cannot be read.
-func (s *Store) mayHold(id string) bool {
-	data, err := readFile(s.path)
-	if err != nil {
-		return true
-	}
-	f := parse(data)
-	cur, _, _ := f.key(s.profile)
-	pending := ""
-	if s.pending != "" {
-		pending, _, _ = f.key(s.pending)
-	}
-	return rotate.Holding{Current: cur, Pending: pending}.Holds(id)
+// file cannot be read. It reads even when ctx is done.
+func (s *Store) mayHold(ctx context.Context, id string) bool {
+	h, err := s.Holding(context.WithoutCancel(ctx))
+	return err != nil || h.Holds(id)
 }
 
 // Holding implements rotate.Store: Current is the profile's
