@@ -46,14 +46,10 @@ func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 	if doc.keyID() == key.ID {
 		return nil // current already: a Put re-run after Promote
 	}
-	value, err := doc.with(key)
-	if err != nil {
-		return s.failedBefore(ctx, token, err, fail, notStored)
-	}
 	out, err := s.client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 		SecretId:           aws.String(s.secret),
 		ClientRequestToken: aws.String(token),
-		SecretString:       aws.String(value),
+		SecretString:       aws.String(doc.with(key)),
 		VersionStages:      []string{stagePending},
 	}, s.optFns...)
 	if err == nil {

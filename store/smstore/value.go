@@ -143,7 +143,7 @@ func (d document) key() (iamkeys.NewKey, error) {
 // with returns the value of d with its key members set to key, every
 // other member kept but those spelled like a key member in another case. Members come out sorted, so the same document and
 // key always give the same text, and a repeated Put the same value.
-func (d document) with(key iamkeys.NewKey) (string, error) {
+func (d document) with(key iamkeys.NewKey) string {
 	out := make(document, len(d)+2)
 	for k, v := range d {
 		// A member spelled like a key member in another case would hold
@@ -156,9 +156,8 @@ func (d document) with(key iamkeys.NewKey) (string, error) {
 	id, _ := json.Marshal(key.ID)
 	secret, _ := json.Marshal(key.Secret.Reveal())
 	out[memberKeyID], out[memberSecret] = id, secret
-	b, err := json.Marshal(out)
-	if err != nil {
-		return "", errNotObject
-	}
-	return string(b), nil
+	// Marshalling strings, and members parseDocument read as valid JSON,
+	// cannot fail.
+	b, _ := json.Marshal(out)
+	return string(b)
 }

@@ -37,11 +37,7 @@ func (s *Store) Put(ctx context.Context, key iamkeys.NewKey) error {
 		if exists && cur.keyID == key.ID {
 			return true, nil
 		}
-		value, err := encode(cur.value, key)
-		if err != nil {
-			return false, readError{err} // nothing sent
-		}
-		_, err = c.write(ctx, value, exists)
+		_, err = c.write(ctx, encode(cur.value, key), exists)
 		if errorCode(err) == codeMaxVersions && !freed {
 			freed = true
 			return false, c.freeOldest(ctx, err)

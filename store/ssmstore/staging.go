@@ -48,11 +48,7 @@ func (s *Staging) Put(ctx context.Context, key iamkeys.NewKey) error {
 		case len(vs) > 0:
 			base = vs[len(vs)-1].value
 		}
-		value, err := encode(base, key)
-		if err != nil {
-			return false, readError{err} // nothing sent
-		}
-		n, err := c.write(ctx, value, exists)
+		n, err := c.write(ctx, encode(base, key), exists)
 		if errorCode(err) == codeMaxVersions && !freed {
 			freed = true
 			return false, c.freeOldest(ctx, err)

@@ -21,19 +21,13 @@ var errNotCredentials = errors.New("the value is not a JSON object with string m
 // encode returns the value holding key: base's members, if base is a JSON
 // object, with AccessKeyId and SecretAccessKey set to key's and any
 // spelling of theirs in another case removed.
-func encode(base string, key iamkeys.NewKey) (string, error) {
+func encode(base string, key iamkeys.NewKey) string {
 	members := map[string]json.RawMessage{}
 	if err := json.Unmarshal([]byte(base), &members); err != nil || members == nil {
 		members = map[string]json.RawMessage{}
 	}
-	id, err := json.Marshal(key.ID)
-	if err != nil {
-		return "", err
-	}
-	secret, err := json.Marshal(key.Secret.Reveal())
-	if err != nil {
-		return "", errors.New("the secret cannot be encoded as JSON")
-	}
+	id, _ := json.Marshal(key.ID)
+	secret, _ := json.Marshal(key.Secret.Reveal())
 	// A member spelled like a key member in another case would hold the
 	// old key still for readers that match names without regard to case,
 	// as encoding/json (and decode) does.
@@ -43,11 +37,10 @@ func encode(base string, key iamkeys.NewKey) (string, error) {
 		}
 	}
 	members[memberKeyID], members[memberSecret] = id, secret
-	b, err := json.Marshal(members)
-	if err != nil {
-		return "", errors.New("the value cannot be encoded as JSON")
-	}
-	return string(b), nil
+	// Marshalling strings, and members Unmarshal read as valid JSON, cannot
+	// fail.
+	b, _ := json.Marshal(members)
+	return string(b)
 }
 
 // decode reads the key out of a value.
