@@ -56,15 +56,7 @@ func (b *credfileBackend) set(key iamkeys.NewKey) {
 }
 
 func (b *credfileBackend) holding() rotate.Holding {
-	st := rotate.Store(b.truth)
-	if b.stage {
-		s, err := credfile.NewStaging(b.path, b.profile)
-		if err != nil {
-			panic(err)
-		}
-		st = s
-	}
-	h, err := st.Holding(context.Background())
+	h, err := b.store(nil).Holding(context.Background())
 	if err != nil {
 		b.w.violate("harness", "reading the credentials file: "+err.Error())
 	}

@@ -15,14 +15,25 @@ import (
 // another process acting right before or after the request.
 var simSDKPlans = []string{"fail", "throttle", "drop", "500", "nest-before", "nest-after"}
 
+// simStoreConfig is the configuration of p's own service client for a
+// store: its requests go through the plan (simHTTP), with no SDK retries.
+// internal is the service's code for an internal error.
+func simStoreConfig(p *simProc, internal string) aws.Config {
+	cfg := p.w.srv.Config()
+	cfg.HTTPClient = simHTTP{p: p, base: cfg.HTTPClient, internal: internal}
+	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	return cfg
+}
+
 // simHTTP is a process's HTTP client for a store's service client: around
 // the request the plan picks, it arms a fault of the fake for exactly that
 // operation, or runs another process.
 type simHTTP struct {
 	p    *simProc
 	base aws.HTTPClient
-	// internal and throttle are the service's codes for those faults.
-	internal, throttle string
+	// internal is the service's code for an internal error; both services
+	// throttle with ThrottlingException.
+	internal string
 }
 
 func (h simHTTP) Do(req *http.Request) (*http.Response, error) {
@@ -34,7 +45,7 @@ func (h simHTTP) Do(req *http.Request) (*http.Response, error) {
 	case "fail":
 		w.srv.FailNext(op, h.internal, 1)
 	case "throttle":
-		w.srv.FailNext(op, h.throttle, 1)
+		w.srv.FailNext(op, "ThrottlingException", 1)
 	case "drop":
 		w.srv.FailNextAmbiguous(op, 1, iamkeystest.DropConnection)
 	case "500":

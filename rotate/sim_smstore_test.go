@@ -72,10 +72,7 @@ func (b *smBackend) holding() rotate.Holding {
 // store is the process's own smstore over its own client, whose requests
 // go through the plan (simHTTP) with no SDK retries.
 func (b *smBackend) store(p *simProc) rotate.Store {
-	cfg := b.w.srv.Config()
-	cfg.HTTPClient = simHTTP{p: p, base: cfg.HTTPClient, internal: "InternalServiceError", throttle: "ThrottlingException"}
-	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
-	s, err := smstore.New(secretsmanager.NewFromConfig(cfg), b.secret)
+	s, err := smstore.New(secretsmanager.NewFromConfig(simStoreConfig(p, "InternalServiceError")), b.secret)
 	if err != nil {
 		panic(err)
 	}

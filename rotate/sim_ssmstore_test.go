@@ -87,10 +87,7 @@ func (b *ssmBackend) holding() rotate.Holding {
 // store is the process's own ssmstore over its own client, with no SDK
 // retries and no real waits between the store's own tries.
 func (b *ssmBackend) store(p *simProc) rotate.Store {
-	cfg := b.w.srv.Config()
-	cfg.HTTPClient = simHTTP{p: p, base: cfg.HTTPClient, internal: "InternalServerError", throttle: "ThrottlingException"}
-	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
-	c := ssm.NewFromConfig(cfg)
+	c := ssm.NewFromConfig(simStoreConfig(p, "InternalServerError"))
 	noWait := ssmstore.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() })
 	if b.stage {
 		s, err := ssmstore.NewStaging(c, simParameter, noWait)
