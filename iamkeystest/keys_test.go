@@ -3,13 +3,17 @@ package iamkeystest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/iamkeys/iamkeys/iamkeystest"
 )
 
 var (
@@ -212,5 +216,23 @@ func TestSeeding(t *testing.T) {
 	}
 	if users := s.Users(); len(users) != 2 || users[0].Name != "admin" || users[1].Name != "ivy" {
 		t.Errorf("Users = %+v", users)
+	}
+}
+
+// TestKeyInfoPrintsNoSecret: a KeyInfo printed by a failing test, with any
+// verb, shows every field but the secret.
+func TestKeyInfoPrintsNoSecret(t *testing.T) {
+	s, _, _ := newServer(t)
+	mustUser(t, s, "kim")
+	k, err := s.AddKey("kim", "Active", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{k, &k, []iamkeystest.KeyInfo{k}} {
+			if out := fmt.Sprintf(verb, v); strings.Contains(out, k.Secret) || !strings.Contains(out, k.ID) {
+				t.Errorf("%s of %T shows the secret or lacks the ID: %s", verb, v, strings.ReplaceAll(out, k.Secret, "<secret>"))
+			}
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package iamkeystest
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // UserInfo describes a user held by the server.
 type UserInfo struct {
@@ -28,6 +31,16 @@ type KeyInfo struct {
 	LastService string
 	LastRegion  string
 }
+
+// String formats the key's fields but its secret, so that a test failure
+// printing a KeyInfo (with %v or %+v) shows no secret access key.
+func (k KeyInfo) String() string {
+	return fmt.Sprintf("{ID:%s UserName:%s Status:%s Created:%s LastUsed:%s LastService:%s LastRegion:%s Secret:[REDACTED]}",
+		k.ID, k.UserName, k.Status, k.Created.Format(time.RFC3339), k.LastUsed.Format(time.RFC3339), k.LastService, k.LastRegion)
+}
+
+// GoString is String, for %#v.
+func (k KeyInfo) GoString() string { return "iamkeystest.KeyInfo" + k.String() }
 
 // Error is the error seeding methods return. It carries the IAM error code
 // the same change would have got over the wire.
