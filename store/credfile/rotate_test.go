@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,9 +151,11 @@ func TestRotation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantFile := otherProfile + "\n[app]\naws_access_key_id = " + st.NewKeyID + "\naws_secret_access_key = " + secretOf(t, store, st.NewKeyID) + "\nregion = eu-west-1\n"
+			secret := secretOf(t, store, st.NewKeyID)
+			wantFile := otherProfile + "\n[app]\naws_access_key_id = " + st.NewKeyID + "\naws_secret_access_key = " + secret + "\nregion = eu-west-1\n"
 			if string(data) != wantFile {
-				t.Errorf("file = %q, want %q", data, wantFile)
+				hide := strings.NewReplacer(secret, "<new key's secret>")
+				t.Errorf("file = %q, want %q", hide.Replace(string(data)), hide.Replace(wantFile))
 			}
 		})
 	}
