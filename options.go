@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/iamkeys/iamkeys/internal/clock"
 	"github.com/iamkeys/iamkeys/internal/iammodel"
 )
 
@@ -31,21 +32,6 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // Limits of IAM's MaxItems parameter.
 const (
 	MinPageSize     = iammodel.MinMaxItems
@@ -67,7 +53,7 @@ func newConfig(opts []Option) (config, error) {
 	c := config{
 		pageSize: DefaultPageSize,
 		logger:   slog.New(slog.DiscardHandler),
-		clock:    realClock{},
+		clock:    clock.Real{},
 	}
 	for _, o := range opts {
 		if o == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/internal/clock"
 )
 
 // A Mode tells an [Auditor] where to read the account's keys from.
@@ -320,7 +321,7 @@ func New(client Client, opts ...Option) (*Auditor, error) {
 		resolveStatus: true,
 		pageSize:      iamkeys.DefaultPageSize,
 		logger:        slog.New(slog.DiscardHandler),
-		clock:         realClock{},
+		clock:         clock.Real{},
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -395,19 +396,4 @@ func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 		return rep, newPartialError(rep.Incomplete)
 	}
 	return rep, nil
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -114,19 +114,3 @@ func (b *budget) install(stack *middleware.Stack) error {
 	}
 	return stack.Finalize.Add(b, middleware.Before)
 }
-
-// realClock is the wall clock.
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

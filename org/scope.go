@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/internal/clock"
 )
 
 // A Scope is a set of accounts and the way to reach each: the role to
@@ -62,7 +63,7 @@ func NewScope(cfg aws.Config, opts ...Option) (*Scope, error) {
 		rate:            DefaultRateLimit,
 		burst:           DefaultBurst,
 		inFlight:        DefaultAccountConcurrency,
-		clock:           realClock{},
+		clock:           clock.Real{},
 		logger:          slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {

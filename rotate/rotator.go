@@ -1,7 +1,6 @@
 package rotate
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/internal/clock"
 )
 
 // A Rotator rotates IAM users' access keys under a [Policy]. Every call reads
@@ -162,7 +162,7 @@ func New(client Client, opts ...Option) (*Rotator, error) {
 	if client == nil {
 		return nil, &iamkeys.Error{Op: "rotate.New", Err: invalid("client", "must not be nil")}
 	}
-	s := settings{logger: slog.New(slog.DiscardHandler), clock: realClock{}, lease: DefaultLease, settle: DefaultSettle}
+	s := settings{logger: slog.New(slog.DiscardHandler), clock: clock.Real{}, lease: DefaultLease, settle: DefaultSettle}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&s)
@@ -195,19 +195,4 @@ func (r *Rotator) lockUser(user string) (unlock func(), ok bool) {
 		return nil, false
 	}
 	return func() { r.busy.Delete(k) }, true
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

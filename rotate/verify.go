@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/internal/clock"
 )
 
 // A Verifier checks that a new key works. A non-nil error leaves the old key
@@ -60,9 +61,9 @@ func (v STSVerifier) Verify(ctx context.Context, user iamkeys.User, key iamkeys.
 	want := orDefault(v.Successes, DefaultVerifySuccesses)
 	interval := orDefault(v.Interval, DefaultVerifyInterval)
 	timeout := orDefault(v.Timeout, DefaultVerifyTimeout)
-	var clock iamkeys.Clock = realClock{}
+	var clk iamkeys.Clock = clock.Real{}
 	if v.Clock != nil {
-		clock = v.Clock
+		clk = v.Clock
 	}
 	switch {
 	case want < 1 || interval < 0 || timeout < 0 || interval >= timeout:
@@ -78,13 +79,13 @@ func (v STSVerifier) Verify(ctx context.Context, user iamkeys.User, key iamkeys.
 	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
 	client := sts.NewFromConfig(cfg)
 
-	start := clock.Now()
+	start := clk.Now()
 	backoff := interval
 	streak, calls := 0, 0
 	var last error
 	for {
 		calls++
-		left := timeout - clock.Now().Sub(start)
+		left := timeout - clk.Now().Sub(start)
 		callCtx, cancel := context.WithTimeout(ctx, max(left, time.Millisecond))
 		out, err := client.GetCallerIdentity(callCtx, &sts.GetCallerIdentityInput{})
 		timedOut := err != nil && callCtx.Err() != nil && ctx.Err() == nil
@@ -110,7 +111,7 @@ func (v STSVerifier) Verify(ctx context.Context, user iamkeys.User, key iamkeys.
 			pause = backoff
 			backoff = min(2*backoff, 8*interval)
 		}
-		elapsed := clock.Now().Sub(start)
+		elapsed := clk.Now().Sub(start)
 		if elapsed >= timeout {
 			if last == nil {
 				last = errors.New("no call failed")
@@ -118,7 +119,7 @@ func (v STSVerifier) Verify(ctx context.Context, user iamkeys.User, key iamkeys.
 			return fmt.Errorf("%w: key %s after %v and %d calls (%d of %d in a row): %w", ErrNotPropagated, key.ID, elapsed, calls, streak, want, last)
 		}
 		pause = min(time.Duration(float64(pause)*(0.8+0.4*rand.Float64())), timeout-elapsed)
-		if err := clock.Sleep(ctx, pause); err != nil {
+		if err := clk.Sleep(ctx, pause); err != nil {
 			return err
 		}
 	}
