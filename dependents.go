@@ -60,7 +60,7 @@ func (m *Manager) removeDependents(ctx context.Context, user string) []*partErro
 }
 
 // gone reports whether err is nil or says the thing is already gone.
-func gone(err error) bool { return err == nil || hasCode(err, iamerr.NoSuchEntity) }
+func gone(err error) bool { return err == nil || iamerr.Has(err, iamerr.NoSuchEntity) }
 
 // removeEach removes each item of user with del, collecting failures named
 // "<what> <item>" and logging removals.
@@ -91,7 +91,7 @@ func collect[O, T any](ctx context.Context, m *Manager, p pager[O], items func(O
 	var out []T
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx, m.optFns()...)
-		if hasCode(err, iamerr.NoSuchEntity) {
+		if iamerr.Has(err, iamerr.NoSuchEntity) {
 			return nil, nil
 		}
 		if err != nil {
@@ -170,7 +170,7 @@ func (m *Manager) removeServiceCredentials(ctx context.Context, user string) []*
 	in := &iam.ListServiceSpecificCredentialsInput{UserName: aws.String(user), MaxItems: aws.Int32(m.cfg.pageSize)}
 	for seen := map[string]bool{}; ; {
 		out, err := m.api().ListServiceSpecificCredentials(ctx, in, m.optFns()...)
-		if hasCode(err, iamerr.NoSuchEntity) {
+		if iamerr.Has(err, iamerr.NoSuchEntity) {
 			return nil
 		}
 		if err != nil {

@@ -141,12 +141,6 @@ func sentinelForCode(code string) error {
 	return nil
 }
 
-// hasCode reports whether err carries the IAM error code.
-func hasCode(err error, code string) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == code
-}
-
 // An InputError describes an input refused before any request was sent: the
 // field and the constraint it breaks. It matches [ErrInvalidInput] with
 // errors.Is.

@@ -105,7 +105,7 @@ func (m *Manager) CreateKey(ctx context.Context, user string) (NewKey, error) {
 	}
 	nk, err := m.createKey(ctx, user)
 	if err != nil {
-		if hasCode(err, iamerr.LimitExceeded) {
+		if iamerr.Has(err, iamerr.LimitExceeded) {
 			err = &limitError{user: user, err: err}
 		}
 		return NewKey{}, &Error{Op: op, UserName: user, Err: err}
@@ -308,7 +308,7 @@ func (m *Manager) deleteKeys(ctx context.Context, user string) ([]string, []keyF
 	var deleted []string
 	var failed []keyFailure
 	for _, k := range keys {
-		if err := m.deleteKey(ctx, user, k.ID); err != nil && !hasCode(err, iamerr.NoSuchEntity) {
+		if err := m.deleteKey(ctx, user, k.ID); err != nil && !iamerr.Has(err, iamerr.NoSuchEntity) {
 			failed = append(failed, keyFailure{id: k.ID, err: err})
 			continue
 		}

@@ -185,7 +185,7 @@ func (m *Manager) EnsureUser(ctx context.Context, name string, opts ...UserOptio
 	switch {
 	case err == nil:
 		res.User = u
-	case hasCode(err, iamerr.NoSuchEntity):
+	case iamerr.Has(err, iamerr.NoSuchEntity):
 		res.User, res.Created, err = m.createUser(ctx, name, &spec)
 		if err != nil {
 			return EnsuredUser{}, &Error{Op: op, UserName: name, Err: err}
@@ -243,7 +243,7 @@ func (m *Manager) createUser(ctx context.Context, name string, spec *userSpec) (
 		return userFrom(out.User), true, nil
 	case err == nil:
 		return User{}, false, errors.New("IAM returned no user")
-	case hasCode(err, iamerr.EntityAlreadyExists):
+	case iamerr.Has(err, iamerr.EntityAlreadyExists):
 		// Another caller won the race: read its user back.
 		u, gerr := m.getUser(ctx, name)
 		return u, false, gerr
@@ -299,7 +299,7 @@ func (m *Manager) ensurePolicy(ctx context.Context, user, policy, doc string) (b
 		if derr == nil && sameJSON(have, doc) {
 			return false, nil
 		}
-	case !hasCode(err, iamerr.NoSuchEntity):
+	case !iamerr.Has(err, iamerr.NoSuchEntity):
 		return false, err
 	}
 	_, err = m.api().PutUserPolicy(ctx, &iam.PutUserPolicyInput{

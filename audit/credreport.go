@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/iamkeys/iamkeys"
 	"github.com/iamkeys/iamkeys/internal/iamerr"
@@ -57,11 +56,6 @@ func (a *Auditor) runReport(ctx context.Context, rep *Report) ([]user, error) {
 	return nil, nil
 }
 
-func hasCode(err error, code string) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == code
-}
-
 // credentialReport asks IAM to generate the credential report until it is
 // COMPLETE, waiting with backoff on the clock, then fetches it. It makes the
 // same number of requests whatever the account's size: one
@@ -92,7 +86,7 @@ func (c *pacedClient) credentialReport(ctx context.Context, timeout time.Duratio
 					return fail(err)
 				}
 				return content, at, nil
-			case !hasCode(err, iamerr.ReportInProgress) && !hasCode(err, iamerr.ReportNotPresent) && !hasCode(err, iamerr.ReportExpired):
+			case !iamerr.Has(err, iamerr.ReportInProgress) && !iamerr.Has(err, iamerr.ReportNotPresent) && !iamerr.Has(err, iamerr.ReportExpired):
 				return fail(err)
 			}
 			state = "replaced before it could be read"

@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/internal/iamerr"
 )
 
 // perform carries out one decision. Each step is one small method; a step
@@ -58,7 +58,7 @@ func (s *session) create(ctx context.Context, w *world) error {
 	if err != nil {
 		// The record stays: whether or not the key was made, the next
 		// reconcile finds out from IAM (it may list the key late).
-		if hasCode(err, "LimitExceeded") {
+		if iamerr.Has(err, "LimitExceeded") {
 			if len(w.keys) == 1 {
 				// IAM counts a second key it does not list yet: keep that
 				// evidence, so the key is adopted whenever IAM lists it.
@@ -311,7 +311,7 @@ func (s *session) deleteKey(ctx context.Context, step Step, keyID string) error 
 	out, err := s.r.client.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{
 		UserName: aws.String(s.user), AccessKeyId: aws.String(keyID),
 	}, s.r.optFns...)
-	if err != nil && !hasCode(err, "NoSuchEntity") {
+	if err != nil && !iamerr.Has(err, "NoSuchEntity") {
 		return s.fail(keyID, err)
 	}
 	if out != nil {
@@ -404,9 +404,4 @@ func callStore(ctx context.Context, f func(context.Context) error) (err error) {
 		}
 	}()
 	return f(ctx)
-}
-
-func hasCode(err error, code string) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == code
 }

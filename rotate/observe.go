@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/iamkeys/iamkeys"
+	"github.com/iamkeys/iamkeys/internal/iamerr"
 )
 
 // world is one observation of a user's rotation: everything a decision
@@ -118,7 +119,7 @@ func (s *session) observe(ctx context.Context) (*world, error) {
 			switch {
 			case err == nil:
 				w.probed = map[string]bool{w.rec.New: true}
-			case hasCode(err, "AccessDenied"):
+			case iamerr.Has(err, "AccessDenied"):
 				w.probed = map[string]bool{w.rec.New: false}
 			default:
 				return nil, s.fail(w.rec.New, err)
@@ -137,7 +138,7 @@ func (s *session) observe(ctx context.Context) (*world, error) {
 			if err != nil {
 				// IAM answers AccessDenied for a key that does not exist:
 				// one deleted since the listing is dropped, not an error.
-				if hasCode(err, "AccessDenied") {
+				if iamerr.Has(err, "AccessDenied") {
 					if gone, lerr := s.deletedSince(ctx, k.ID); lerr == nil && gone {
 						w.keys = append(w.keys[:i], w.keys[i+1:]...)
 						i--

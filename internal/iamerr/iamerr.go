@@ -3,6 +3,12 @@
 // wire agree on one table.
 package iamerr
 
+import (
+	"errors"
+
+	"github.com/aws/smithy-go"
+)
+
 // IAM error codes as they appear in <Code> on the wire. Matching in the SDK is
 // case-sensitive, so these spellings are exact.
 const (
@@ -67,4 +73,10 @@ func Fault(code string) string {
 		return "Receiver"
 	}
 	return "Sender"
+}
+
+// Has reports whether err is, or wraps, an AWS API error with code.
+func Has(err error, code string) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == code
 }
